@@ -1,0 +1,59 @@
+"""What the dispatcher and the per-service protocol modules agree on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from aiohttp import web
+
+from .auth import CredentialStore, Principal
+from .errors import AwsError
+from .faults import Faults
+from .world import Account, World
+
+__all__ = ["Handler", "RequestContext", "Resolved", "Service"]
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """One authenticated request that passed the fault gate, as a handler sees it."""
+
+    world: World
+    faults: Faults
+    credentials: CredentialStore
+    principal: Principal
+    account: Account
+    region: str
+    operation: str
+    args: Mapping[str, str]
+    now: datetime
+    request_id: str
+
+
+# Handlers are plain functions: the simulated state is in memory, so there is nothing to await,
+# and a handler that cannot yield cannot see the world change halfway through a page.
+Handler = Callable[[RequestContext], web.Response]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The operation a request names, its handler and its input members (path, query, form)."""
+
+    operation: str
+    handler: Handler
+    args: Mapping[str, str]
+
+
+class Service(Protocol):
+    """A wire protocol for one AWS service (the SigV4 scope's service name picks it)."""
+
+    name: str
+
+    async def resolve(self, request: web.BaseRequest) -> Resolved:
+        """Identify the operation; raise :class:`AwsError` when there is none."""
+        ...
+
+    def render_error(self, error: AwsError, request_id: str) -> web.Response: ...

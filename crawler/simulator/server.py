@@ -1,0 +1,212 @@
+"""The HTTP front door: one aiohttp endpoint for every service and region, as ``endpoint_url``.
+
+A request goes through the same gates as at AWS, in this order: credential scope, operation,
+authentication (key, session token, expiry), enabled region, injected faults, then the
+operation's own authorisation and work. Every request ends up in ``Simulator.calls``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from types import TracebackType
+
+from aiohttp import web
+
+from .auth import CredentialScope, CredentialStore, parse_scope, utcnow
+from .bedrock import BedrockService
+from .errors import AwsError, error_for_status, invalid_token, missing_authentication
+from .faults import Faults
+from .protocol import RequestContext, Service
+from .sts import StsService
+from .world import World
+
+__all__ = ["Call", "Simulator"]
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
+# In-flight requests get this long to finish on stop(); hanging ones are released first, so
+# only a wedged handler would ever use it up.
+SHUTDOWN_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as the simulator saw it.
+
+    ``account_id`` is the account the caller acted in (``None`` before authentication
+    succeeded); ``status`` is the HTTP status sent, ``None`` when a ``reset`` or ``hang`` fault
+    meant no answer was sent at all.
+    """
+
+    service: str
+    operation: str
+    account_id: str | None
+    region: str | None
+    status: int | None
+    access_key_id: str | None
+
+
+class Simulator:
+    """A fake AWS endpoint serving ``world`` and misbehaving as ``faults`` say."""
+
+    def __init__(
+        self, world: World, faults: Faults | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        if host not in LOOPBACK_HOSTS:
+            # Fake credentials and a fake AWS must never be reachable from another machine.
+            raise ValueError(f"the simulator binds to loopback only, not {host!r}")
+        self.world = world
+        self.faults = faults if faults is not None else Faults()
+        self.calls: list[Call] = []
+        self._host = host
+        self._port = port
+        self._credentials = CredentialStore()
+        self._services: dict[str, Service] = {
+            service.name: service for service in (BedrockService(), StsService())
+        }
+        self._runner: web.ServerRunner | None = None
+        self._endpoint_url: str | None = None
+        self._stopping = asyncio.Event()
+
+    @property
+    def base_credentials(self) -> tuple[str, str]:
+        """``(access_key_id, secret_access_key)`` of a user in ``world.home_account``."""
+        return self._credentials.base_credentials
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._endpoint_url is None:
+            raise RuntimeError("the simulator is not running")
+        return self._endpoint_url
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("the simulator is already running")
+        self._stopping = asyncio.Event()
+        runner = web.ServerRunner(
+            web.Server(self._handle, access_log=None), shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS
+        )
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        host, port = runner.addresses[0][:2]
+        self._endpoint_url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is None:
+            return
+        self._stopping.set()  # release "hang" faults so that shutdown does not wait on them
+        runner, self._runner, self._endpoint_url = self._runner, None, None
+        await runner.cleanup()
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        request_id = str(uuid.uuid4())
+        service = self._guess_service(request)
+        operation = f"{request.method} {request.rel_url.raw_path}"
+        scope: CredentialScope | None = None
+        account_id: str | None = None
+
+        def record(status: int | None) -> None:
+            self.calls.append(
+                Call(
+                    service=service.name,
+                    operation=operation,
+                    account_id=account_id,
+                    region=scope.region if scope else None,
+                    status=status,
+                    access_key_id=scope.access_key_id if scope else None,
+                )
+            )
+
+        try:
+            scope = parse_scope(request.headers.get("Authorization"))
+            if scope is not None:
+                if scope.service not in self._services:
+                    raise AwsError(
+                        400, "UnknownServiceException", f"Unsupported service {scope.service!r}"
+                    )
+                service = self._services[scope.service]
+            resolved = await service.resolve(request)
+            operation = resolved.operation
+            if scope is None:
+                raise missing_authentication()
+            now = utcnow()
+            principal = self._credentials.authenticate(
+                scope.access_key_id,
+                request.headers.get("X-Amz-Security-Token"),
+                home_account=self.world.home_account,
+                now=now,
+            )
+            account_id = principal.account_id
+            account = self.world.accounts.get(account_id)
+            if account is None or scope.region not in account.regions:
+                raise invalid_token()
+            fault = self.faults.take((account_id, scope.region, operation))
+            if fault == "reset" or fault == "hang":
+                record(None)
+                if fault == "hang":
+                    await self._stopping.wait()
+                return await _drop_connection(request)
+            if fault is not None:
+                raise error_for_status(fault)
+            response = resolved.handler(
+                RequestContext(
+                    world=self.world,
+                    faults=self.faults,
+                    credentials=self._credentials,
+                    principal=principal,
+                    account=account,
+                    region=scope.region,
+                    operation=operation,
+                    args=resolved.args,
+                    now=now,
+                    request_id=request_id,
+                )
+            )
+        except AwsError as error:
+            response = service.render_error(error, request_id)
+        except Exception:
+            # A simulator bug: record it and let aiohttp answer 500 and log the traceback.
+            record(500)
+            raise
+        record(response.status)
+        return response
+
+    def _guess_service(self, request: web.BaseRequest) -> Service:
+        # Only consulted when there is no credential scope to say which service is meant, so
+        # that even "missing authentication" is answered in the protocol the client expects.
+        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+            return self._services["sts"]
+        return self._services["bedrock"]
+
+
+async def _drop_connection(request: web.BaseRequest) -> web.StreamResponse:
+    # Send the head of a response and cut the connection mid-body. Cutting it before any byte
+    # is sent would be the purer reset, but aiohttp's client silently re-sends idempotent
+    # requests (every Bedrock GET) once after such a disconnect, so a single injected reset
+    # would never reach the caller. Mid-body, the client sees exactly one failure, which
+    # botocore reports as ConnectionClosedError.
+    response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    response.content_length = 1024
+    await response.prepare(request)
+    await response.write(b'{"')
+    if request.transport is not None:
+        request.transport.abort()
+    return response

@@ -1,0 +1,105 @@
+"""The simulated AWS estate: accounts, their enabled regions, roles and Bedrock assets.
+
+Items are stored exactly as the API returns them (JSON-ready, camelCase, ISO-8601 strings) so
+that the wire layer serialises them without translation and tests can inject members the SDK
+does not know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["COLLECTIONS", "Account", "CollectionSpec", "Item", "World"]
+
+Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    """How items of one collection are identified and what the list view leaves out."""
+
+    arn_key: str
+    name_key: str | None = None
+    # Members only the Get operation returns. Items are stored as the full Get body, and the List
+    # operation removes exactly these, so members unknown to both shapes (future or hostile
+    # fields) still reach the list output, as they would from a real service.
+    detail_only: frozenset[str] = frozenset()
+
+
+COLLECTIONS: dict[str, CollectionSpec] = {
+    "custom-models": CollectionSpec("modelArn", "modelName"),
+    "customization-jobs": CollectionSpec("jobArn", "jobName"),
+    "copy-jobs": CollectionSpec("jobArn"),
+    "imported-models": CollectionSpec(
+        "modelArn",
+        "modelName",
+        detail_only=frozenset(
+            {"jobName", "jobArn", "modelDataSource", "modelKmsKeyArn", "customModelUnits"}
+        ),
+    ),
+}
+
+
+def _spec(collection: str) -> CollectionSpec:
+    try:
+        return COLLECTIONS[collection]
+    except KeyError:
+        known = ", ".join(sorted(COLLECTIONS))
+        raise KeyError(f"unknown collection {collection!r} (known: {known})") from None
+
+
+@dataclass
+class Account:
+    account_id: str
+    regions: set[str] = field(default_factory=lambda: {"us-east-1"})
+    denied: bool = False
+    roles: set[str] = field(default_factory=lambda: {"InventoryReader"})
+    assets: dict[tuple[str, str], list[Item]] = field(default_factory=dict)
+    external_id: str | None = None
+
+    def items(self, region: str, collection: str) -> list[Item]:
+        """The live list of items of ``collection`` in ``region`` (created empty on first use)."""
+        _spec(collection)
+        return self.assets.setdefault((region, collection), [])
+
+    def add(self, region: str, collection: str, item: Item) -> Item:
+        arn_key = _spec(collection).arn_key
+        if arn_key not in item:
+            raise ValueError(f"{collection} item has no {arn_key!r}")
+        self.items(region, collection).append(item)
+        return item
+
+    def remove(
+        self, region: str, collection: str, arn_or_predicate: str | Callable[[Item], bool]
+    ) -> int:
+        """Remove matching items and return how many went.
+
+        An ARN that matches nothing raises ``KeyError``: in a test that is almost always a typo,
+        and a silent no-op would let the test pass for the wrong reason.
+        """
+        arn_key = _spec(collection).arn_key
+        items = self.items(region, collection)
+        if isinstance(arn_or_predicate, str):
+            kept = [item for item in items if item.get(arn_key) != arn_or_predicate]
+        else:
+            kept = [item for item in items if not arn_or_predicate(item)]
+        removed = len(items) - len(kept)
+        if removed == 0 and isinstance(arn_or_predicate, str):
+            raise KeyError(f"no {collection} item {arn_or_predicate!r} in {region}")
+        items[:] = kept
+        return removed
+
+
+@dataclass
+class World:
+    accounts: dict[str, Account]
+    home_account: str
+
+    def __post_init__(self) -> None:
+        for key, account in self.accounts.items():
+            if key != account.account_id:
+                raise ValueError(f"account {account.account_id} is filed under {key}")
+        if self.home_account not in self.accounts:
+            raise ValueError(f"home account {self.home_account} is not in accounts")
