@@ -1,0 +1,5 @@
+"""`python -m crawler` is the `bedrock-inventory` command."""
+
+from crawler.cli import main
+
+raise SystemExit(main())

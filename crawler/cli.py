@@ -1,0 +1,275 @@
+"""The `bedrock-inventory` command.
+
+Exit codes: 0 every scope succeeded; 1 at least one scope failed (the others were loaded);
+2 bad usage, bad configuration or database unreachable; 3 another crawl holds the lock;
+130 / 143 interrupted by SIGINT / SIGTERM (the run is recorded as interrupted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NoReturn, TypeVar
+
+import asyncpg
+
+from crawler import __version__
+from crawler.config import (
+    database_url,
+    parse_accounts,
+    parse_external_id,
+    parse_positive,
+    parse_regions,
+    parse_resources,
+    parse_role_name,
+)
+from crawler.crawl import CrawlSettings, crawl
+from crawler.db import create_engine, migrate
+from crawler.errors import (
+    EXIT_BAD_CONFIG,
+    EXIT_LOCK_HELD,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    ConfigError,
+    LockHeld,
+)
+from crawler.logs import event, redact, register_secret, setup_logging
+from crawler.resources import RESOURCES
+from crawler.runs import format_runs, recent_runs
+
+__all__ = ["main"]
+
+_PROG = "bedrock-inventory"
+T = TypeVar("T")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (no usage dump) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(message)
+
+
+class _Interrupted(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--database-url", metavar="URL", help="PostgreSQL URL (default: $DATABASE_URL)"
+    )
+    common.add_argument(
+        "--log-format",
+        choices=("auto", "json", "text"),
+        default="auto",
+        help="log lines as JSON or text (default: JSON unless stderr is a tty)",
+    )
+
+    parser = _Parser(prog=_PROG, description="Inventory of AWS Bedrock model assets in Postgres.")
+    parser.add_argument("--version", action="version", version=f"{_PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    crawl_cmd = commands.add_parser(
+        "crawl",
+        parents=[common],
+        help="crawl accounts and regions into the database",
+        description="Crawl Bedrock model assets of accounts x regions x resources.",
+    )
+    crawl_cmd.add_argument(
+        "--regions", metavar="R,..", help="regions to crawl (default: the AWS session's region)"
+    )
+    crawl_cmd.add_argument(
+        "--accounts",
+        metavar="ID,..",
+        help="accounts to crawl through --role-name (default: the caller's)",
+    )
+    crawl_cmd.add_argument(
+        "--role-name", metavar="NAME", help="role assumed in each account of --accounts"
+    )
+    crawl_cmd.add_argument("--external-id", metavar="X", help="external id for the role")
+    crawl_cmd.add_argument(
+        "--resources",
+        metavar="slug,..",
+        help="resources to crawl (default: all: " + ", ".join(r.slug for r in RESOURCES) + ")",
+    )
+    crawl_cmd.add_argument(
+        "--concurrency",
+        metavar="N",
+        default="16",
+        help="scopes crawled at once in all (default: 16)",
+    )
+    crawl_cmd.add_argument(
+        "--per-region-concurrency",
+        metavar="N",
+        default="4",
+        help="scopes crawled at once per account and region (default: 4)",
+    )
+    crawl_cmd.add_argument(
+        "--no-migrate", action="store_true", help="do not apply pending migrations first"
+    )
+    crawl_cmd.set_defaults(handler=_crawl)
+
+    migrate_cmd = commands.add_parser(
+        "migrate", parents=[common], help="apply pending schema migrations"
+    )
+    migrate_cmd.set_defaults(handler=_migrate)
+
+    runs_cmd = commands.add_parser(
+        "runs", parents=[common], help="recent runs, their scopes and errors"
+    )
+    runs_cmd.add_argument("--limit", metavar="N", default="10", help="how many runs (default: 10)")
+    runs_cmd.set_defaults(handler=_runs)
+    return parser
+
+
+def _register_environment_secrets() -> None:
+    for name in (
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_ACCESS_KEY_ID",
+        "PGPASSWORD",
+    ):
+        register_secret(os.environ.get(name))
+
+
+def _settings(args: argparse.Namespace) -> CrawlSettings:
+    accounts = parse_accounts(args.accounts) if args.accounts is not None else ()
+    role_name = parse_role_name(args.role_name) if args.role_name is not None else None
+    external_id = parse_external_id(args.external_id) if args.external_id is not None else None
+    if accounts and role_name is None:
+        raise ConfigError("--accounts needs --role-name: the role to assume in each account")
+    if role_name is not None and not accounts:
+        raise ConfigError("--role-name needs --accounts: the accounts to assume it in")
+    if external_id is not None and role_name is None:
+        raise ConfigError("--external-id goes with --role-name")
+    register_secret(external_id)
+    url = database_url(args.database_url)
+    register_secret(url.password)
+    return CrawlSettings(
+        database_url=url,
+        regions=parse_regions(args.regions) if args.regions is not None else (),
+        accounts=accounts,
+        role_name=role_name,
+        external_id=external_id,
+        resources=parse_resources(args.resources) if args.resources is not None else RESOURCES,
+        concurrency=parse_positive(args.concurrency, "--concurrency"),
+        per_region_concurrency=parse_positive(
+            args.per_region_concurrency, "--per-region-concurrency"
+        ),
+        migrate=not args.no_migrate,
+    )
+
+
+def _crawl(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    report = _run(lambda: crawl(settings))
+    return report.exit_code
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    url = database_url(args.database_url)
+    register_secret(url.password)
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    _run(run)
+    event("migrated", "database schema is up to date")
+    return EXIT_OK
+
+
+def _runs(args: argparse.Namespace) -> int:
+    url = database_url(args.database_url)
+    register_secret(url.password)
+    limit = parse_positive(args.limit, "--limit")
+
+    async def run() -> list[dict[str, Any]]:
+        engine = create_engine(url)
+        try:
+            return await recent_runs(engine, limit)
+        finally:
+            await engine.dispose()
+
+    print(format_runs(_run(run)))
+    return EXIT_OK
+
+
+def _run(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine; SIGINT and SIGTERM cancel it (so it can record an interrupted run)."""
+
+    async def guarded() -> T:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        received: list[int] = []
+
+        def on_signal(signum: int) -> None:
+            received.append(signum)
+            task.cancel()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, on_signal, signum)
+        try:
+            return await factory()
+        except asyncio.CancelledError:
+            if received:
+                raise _Interrupted(received[0]) from None
+            raise
+
+    return asyncio.run(guarded())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _register_environment_secrets()
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        setup_logging(args.log_format)
+        code: int = args.handler(args)
+        return code
+    except ConfigError as exc:
+        _error(str(exc))
+        return EXIT_BAD_CONFIG
+    except LockHeld as exc:
+        _error(str(exc))
+        return EXIT_LOCK_HELD
+    except _Interrupted as exc:
+        _error(f"interrupted by {exc}")
+        return 128 + exc.signum
+    except Exception as exc:  # never a traceback: one line, and the run row says the rest
+        leaf = _first_leaf(exc)
+        if isinstance(leaf, ConfigError | LockHeld):
+            _error(str(leaf))
+            return EXIT_LOCK_HELD if isinstance(leaf, LockHeld) else EXIT_BAD_CONFIG
+        if isinstance(leaf, OSError | asyncpg.InterfaceError | asyncpg.PostgresConnectionError):
+            _error(f"lost the database connection: {_one_line(leaf)}")
+            return EXIT_BAD_CONFIG
+        _error(f"crawl failed: {type(leaf).__name__}: {_one_line(leaf)}")
+        return EXIT_PARTIAL
+
+
+def _first_leaf(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _error(message: str) -> None:
+    print(f"{_PROG}: error: {redact(message)}", file=sys.stderr)
