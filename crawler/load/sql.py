@@ -88,7 +88,11 @@ def resource_sql(resource: Resource) -> ResourceSql:
         "FROM written"
     )
 
-    seen = func.unnest(bindparam("seen", type_=ARRAY(Text))).table_valued("arn").alias("seen")
+    seen = (
+        func.unnest(bindparam("seen", type_=ARRAY(Text)))
+        .table_valued("arn")
+        .render_derived(name="seen")
+    )
     gone = (
         update(target)
         .where(
