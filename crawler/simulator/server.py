@@ -203,10 +203,12 @@ async def _drop_connection(request: web.BaseRequest) -> web.StreamResponse:
     # requests (every Bedrock GET) once after such a disconnect, so a single injected reset
     # would never reach the caller. Mid-body, the client sees exactly one failure, which
     # botocore reports as ConnectionClosedError.
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        return web.Response()  # the client is already gone (it timed out on a "hang")
     response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
     response.content_length = 1024
     await response.prepare(request)
     await response.write(b'{"')
-    if request.transport is not None:
-        request.transport.abort()
+    transport.abort()
     return response
