@@ -150,9 +150,11 @@ async def test_pages_follow_max_results_newest_first_and_end_without_token(
                 break
             kwargs["nextToken"] = page["nextToken"]
         ascending = await bedrock.list_custom_models(sortOrder="Ascending")
+        exact = await bedrock.list_custom_models(maxResults=7)
     assert [len(p) for p in pages] == [3, 3, 1]
     assert [arn for page in pages for arn in page] == expected
     assert [m["modelArn"] for m in ascending["modelSummaries"]] == expected[::-1]
+    assert "nextToken" not in exact  # a last page that is full still ends the listing
 
 
 async def test_default_page_is_100_and_page_size_cap_overrides_max_results(
@@ -212,17 +214,17 @@ async def test_out_of_range_max_results_and_bad_tokens_are_validation_errors(
         foreign_token = base64.urlsafe_b64encode(
             orjson.dumps({"op": "ListModelCopyJobs", "offset": 3, "empty": False})
         ).decode()
-        bad_calls = [
-            bedrock.list_custom_models(maxResults=0),
-            bedrock.list_custom_models(maxResults=1001),
-            bedrock.list_custom_models(nextToken="not-a-token"),
-            bedrock.list_custom_models(nextToken=foreign_token),
-            bedrock.list_custom_models(sortOrder="Sideways"),
+        bad_requests: list[dict[str, Any]] = [
+            {"maxResults": 0},
+            {"maxResults": 1001},
+            {"nextToken": "not-a-token"},
+            {"nextToken": foreign_token},
+            {"sortOrder": "Sideways"},
         ]
-        for bad_call in bad_calls:
+        for bad_request in bad_requests:
             with pytest.raises(ClientError) as info:
-                await bad_call
-            assert error_of(info) == ("ValidationException", 400)
+                await bedrock.list_custom_models(**bad_request)
+            assert error_of(info) == ("ValidationException", 400), bad_request
         assert (await bedrock.list_custom_models(maxResults=1000))["modelSummaries"]
     assert "nextToken" not in jobs_page  # an empty collection is one page without a token
     status, _, body = await raw_get(
