@@ -402,6 +402,7 @@ async def test_external_id_opens_the_guarded_role(sim: Simulator) -> None:
     creds = await assume(sim, GUARDED, ExternalId=EXTERNAL_ID)
     async with aws(sim, "bedrock", credentials=creds) as bedrock:
         assert (await bedrock.list_custom_models())["modelSummaries"] == []
+    assert sim.world.accounts[GUARDED].assets == {}  # reading an empty scope creates nothing
 
 
 async def test_denied_account_and_disabled_region_and_unknown_key(sim: Simulator) -> None:

@@ -190,8 +190,9 @@ class Simulator:
         return response
 
     def _guess_service(self, request: web.BaseRequest) -> Service:
-        # Only consulted when there is no credential scope to say which service is meant, so
-        # that even "missing authentication" is answered in the protocol the client expects.
+        # The answer's protocol when the credential scope cannot name the service (no or a
+        # malformed Authorization header), so that even "missing authentication" is rendered
+        # the way the client expects: STS is the only form-POST service here.
         if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
             return self._services["sts"]
         return self._services["bedrock"]

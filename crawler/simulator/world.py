@@ -52,6 +52,14 @@ def _spec(collection: str) -> CollectionSpec:
 
 @dataclass
 class Account:
+    """One AWS account.
+
+    ``regions`` are the regions enabled for it (calls elsewhere are refused the way AWS refuses
+    a disabled opt-in region); ``denied`` makes every Bedrock call an AccessDeniedException;
+    ``roles`` are the role names AssumeRole may assume here, and ``external_id``, when set, must
+    accompany AssumeRole. ``assets`` maps ``(region, collection)`` to stored items.
+    """
+
     account_id: str
     regions: set[str] = field(default_factory=lambda: {"us-east-1"})
     denied: bool = False
@@ -60,15 +68,19 @@ class Account:
     external_id: str | None = None
 
     def items(self, region: str, collection: str) -> list[Item]:
-        """The live list of items of ``collection`` in ``region`` (created empty on first use)."""
+        """The items of ``collection`` in ``region``, in insertion order.
+
+        A new list of the stored (live) item dicts: change membership with ``add``/``remove``,
+        change an item by mutating its dict. Reading never creates entries in ``assets``.
+        """
         _spec(collection)
-        return self.assets.setdefault((region, collection), [])
+        return list(self.assets.get((region, collection), ()))
 
     def add(self, region: str, collection: str, item: Item) -> Item:
         arn_key = _spec(collection).arn_key
         if arn_key not in item:
             raise ValueError(f"{collection} item has no {arn_key!r}")
-        self.items(region, collection).append(item)
+        self.assets.setdefault((region, collection), []).append(item)
         return item
 
     def remove(
@@ -80,7 +92,7 @@ class Account:
         and a silent no-op would let the test pass for the wrong reason.
         """
         arn_key = _spec(collection).arn_key
-        items = self.items(region, collection)
+        items = self.assets.get((region, collection), [])
         if isinstance(arn_or_predicate, str):
             kept = [item for item in items if item.get(arn_key) != arn_or_predicate]
         else:
@@ -88,12 +100,15 @@ class Account:
         removed = len(items) - len(kept)
         if removed == 0 and isinstance(arn_or_predicate, str):
             raise KeyError(f"no {collection} item {arn_or_predicate!r} in {region}")
-        items[:] = kept
+        if removed:
+            items[:] = kept
         return removed
 
 
 @dataclass
 class World:
+    """Every account the simulator knows; the base credentials act in ``home_account``."""
+
     accounts: dict[str, Account]
     home_account: str
 
