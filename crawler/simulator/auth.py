@@ -16,7 +16,14 @@ from datetime import UTC, datetime, timedelta
 
 from .errors import AwsError, expired_token, invalid_token
 
-__all__ = ["CredentialScope", "CredentialStore", "IssuedCredentials", "Principal", "parse_scope"]
+__all__ = [
+    "CredentialScope",
+    "CredentialStore",
+    "IssuedCredentials",
+    "Principal",
+    "parse_scope",
+    "utcnow",
+]
 
 _SCOPE = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/,\s]+)"
