@@ -195,7 +195,10 @@ async def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
     child_env.pop("DATABASE_URL", None)
     child_env.update(env or {})
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "crawler", *args,
+        sys.executable,
+        "-m",
+        "crawler",
+        *args,
         env=child_env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

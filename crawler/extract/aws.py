@@ -4,6 +4,7 @@ raw JSON body."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -115,8 +116,12 @@ class AwsContext:
         self._external_id = external_id
         self._client_settings = client_settings
         self._core = AioSession()
-        if default_region:
-            self._core.set_config_variable("region", default_region)
+        # botocore 1.40 reads only AWS_DEFAULT_REGION; AWS_REGION is what the other SDKs (and
+        # Lambda, ECS, EKS) set, so it is honoured too.
+        region = default_region or self._core.get_config_variable("region")
+        region = region or os.environ.get("AWS_REGION")
+        if region:
+            self._core.set_config_variable("region", region)
         self._base = aioboto3.Session(botocore_session=self._core)
         self._sessions: dict[str, aioboto3.Session] = {}
         self._identity: Identity | None = None

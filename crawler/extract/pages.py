@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.utils import xform_name
+from botocore import xform_name
 from tenacity import (
     AsyncRetrying,
     RetryCallState,

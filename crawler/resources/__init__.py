@@ -1,6 +1,7 @@
 """The registry of crawled resources: one module per resource, each a `Resource` declaration."""
 
 from crawler.resources.base import (
+    NUL_REPLACEMENT,
     Detail,
     Field,
     FieldType,
@@ -15,6 +16,7 @@ from crawler.resources.customization_jobs import CUSTOMIZATION_JOBS
 from crawler.resources.imported_models import IMPORTED_MODELS
 
 __all__ = [
+    "NUL_REPLACEMENT",
     "RESOURCES",
     "Detail",
     "Field",
