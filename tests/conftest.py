@@ -25,6 +25,7 @@ from crawler.db import DatabaseUrl, create_engine, migrate
 from crawler.simulator import Faults, Simulator, World
 
 _TEMPLATE = f"bi_template_{os.getpid()}"
+_PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,7 @@ def migrated_template(pg_server: PgServer) -> str:
             await engine.dispose()
 
     asyncio.run(build())
-    yield_value = _TEMPLATE
-    return yield_value
+    return _TEMPLATE
 
 
 async def _fresh_database(server: PgServer, template: str | None) -> str:
@@ -202,7 +202,7 @@ async def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
         env=child_env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        cwd=str(Path(__file__).resolve().parent.parent),
+        cwd=_PROJECT_ROOT,
     )
     out, err = await proc.communicate()
     assert proc.returncode is not None

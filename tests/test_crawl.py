@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from crawler.crawl import CrawlReport, CrawlSettings, crawl
+from crawler.crawl import CrawlSettings, crawl
 from crawler.db import DatabaseUrl
 from crawler.extract.aws import ClientSettings
 from crawler.extract.pages import RetryPolicy
@@ -380,7 +380,3 @@ async def test_ambient_account_without_role(
         HOME
     }
     assert not [c for c in endpoint.sim.calls if c.operation == "AssumeRole"]
-
-
-def _report_fields(report: CrawlReport) -> tuple[int, int, int]:
-    return report.inserted, report.updated, report.deleted
