@@ -208,7 +208,7 @@ def upgrade() -> None:
             "customization_type",
             sa.Text(),
             nullable=True,
-            comment="FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION, ... API member customizationType.",
+            comment="FINE_TUNING, DISTILLATION, IMPORTED, ... API member customizationType.",
         ),
         sa.Column(
             "owner_account_id",
@@ -508,7 +508,7 @@ def upgrade() -> None:
             "customization_type",
             sa.Text(),
             nullable=True,
-            comment="FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION, ... API member customizationType.",
+            comment="FINE_TUNING, DISTILLATION, IMPORTED, ... API member customizationType.",
         ),
         sa.Column(
             "raw",
