@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, NoReturn, TypeVar
 
 import asyncpg
@@ -28,7 +29,8 @@ from crawler.config import (
     parse_role_name,
 )
 from crawler.crawl import CrawlSettings, crawl
-from crawler.db import create_engine, migrate
+from crawler.db import DatabaseUrl, create_engine, ensure_database, migrate
+from crawler.embedded import DEFAULT_DATABASE, EmbeddedPostgres
 from crawler.errors import (
     EXIT_BAD_CONFIG,
     EXIT_LOCK_HELD,
@@ -126,6 +128,25 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     runs_cmd.add_argument("--limit", metavar="N", default="10", help="how many runs (default: 10)")
     runs_cmd.set_defaults(handler=_runs)
+
+    db_cmd = commands.add_parser(
+        "db",
+        help="the embedded PostgreSQL used when no database URL is given",
+        description="Start, stop, or print the URL of the embedded PostgreSQL (it listens on a "
+        "Unix socket in your data directory; a database URL given by flag or DATABASE_URL "
+        "always wins over it).",
+    )
+    db_cmd.add_argument("action", choices=("start", "stop", "url"))
+    db_cmd.add_argument(
+        "--database",
+        default=DEFAULT_DATABASE,
+        metavar="NAME",
+        help=f"database whose URL to print (default: {DEFAULT_DATABASE})",
+    )
+    db_cmd.add_argument(
+        "--log-format", choices=("auto", "json", "text"), default="auto", help=argparse.SUPPRESS
+    )
+    db_cmd.set_defaults(handler=_db)
     return parser
 
 
@@ -140,7 +161,8 @@ def _register_environment_secrets() -> None:
         register_secret(os.environ.get(name))
 
 
-def _settings(args: argparse.Namespace) -> CrawlSettings:
+def _crawl_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Every crawl flag validated, before anything (a database server included) is started."""
     accounts = parse_accounts(args.accounts) if args.accounts is not None else ()
     role_name = parse_role_name(args.role_name) if args.role_name is not None else None
     external_id = parse_external_id(args.external_id) if args.external_id is not None else None
@@ -151,58 +173,96 @@ def _settings(args: argparse.Namespace) -> CrawlSettings:
     if external_id is not None and role_name is None:
         raise ConfigError("--external-id goes with --role-name")
     register_secret(external_id)
-    url = database_url(args.database_url)
-    register_secret(url.password)
-    return CrawlSettings(
-        database_url=url,
-        regions=parse_regions(args.regions) if args.regions is not None else (),
-        accounts=accounts,
-        role_name=role_name,
-        external_id=external_id,
-        resources=parse_resources(args.resources) if args.resources is not None else RESOURCES,
-        concurrency=parse_positive(args.concurrency, "--concurrency"),
-        per_region_concurrency=parse_positive(
+    return {
+        "regions": parse_regions(args.regions) if args.regions is not None else (),
+        "accounts": accounts,
+        "role_name": role_name,
+        "external_id": external_id,
+        "resources": parse_resources(args.resources) if args.resources is not None else RESOURCES,
+        "concurrency": parse_positive(args.concurrency, "--concurrency"),
+        "per_region_concurrency": parse_positive(
             args.per_region_concurrency, "--per-region-concurrency"
         ),
-        migrate=not args.no_migrate,
-    )
+        "migrate": not args.no_migrate,
+    }
+
+
+@contextlib.contextmanager
+def _database(args: argparse.Namespace, name: str = DEFAULT_DATABASE) -> Iterator[DatabaseUrl]:
+    """The database to use: --database-url, else DATABASE_URL, else the embedded server
+    (started for this command if it is down, and stopped after it unless still needed)."""
+    url = database_url(args.database_url)
+    if url is not None:
+        register_secret(url.password)
+        yield url
+        return
+    embedded = EmbeddedPostgres()
+    with embedded.lease():
+        url = embedded.url(name)
+        if url is None:
+            raise ConfigError(f"the embedded PostgreSQL in {embedded.pgdata} did not start")
+        created = url
+        _run(lambda: ensure_database(created))
+        yield url
 
 
 def _crawl(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    report = _run(lambda: crawl(settings))
+    options = _crawl_options(args)
+    with _database(args) as url:
+        settings = CrawlSettings(database_url=url, **options)
+        report = _run(lambda: crawl(settings))
     return report.exit_code
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    url = database_url(args.database_url)
-    register_secret(url.password)
+    with _database(args) as url:
 
-    async def run() -> None:
-        engine = create_engine(url)
-        try:
-            await migrate(engine)
-        finally:
-            await engine.dispose()
+        async def run() -> None:
+            engine = create_engine(url)
+            try:
+                await migrate(engine)
+            finally:
+                await engine.dispose()
 
-    _run(run)
+        _run(run)
     event("migrated", "database schema is up to date")
     return EXIT_OK
 
 
 def _runs(args: argparse.Namespace) -> int:
-    url = database_url(args.database_url)
-    register_secret(url.password)
     limit = parse_positive(args.limit, "--limit")
+    with _database(args) as url:
 
-    async def run() -> list[dict[str, Any]]:
-        engine = create_engine(url)
-        try:
-            return await recent_runs(engine, limit)
-        finally:
-            await engine.dispose()
+        async def run() -> list[dict[str, Any]]:
+            engine = create_engine(url)
+            try:
+                return await recent_runs(engine, limit)
+            finally:
+                await engine.dispose()
 
-    print(format_runs(_run(run)))
+        print(format_runs(_run(run)))
+    return EXIT_OK
+
+
+def _db(args: argparse.Namespace) -> int:
+    embedded = EmbeddedPostgres()
+    if args.action == "start":
+        embedded.start()
+        embedded.keep_running(True)
+        started = embedded.url(args.database)
+        if started is None:
+            raise ConfigError(f"the embedded PostgreSQL in {embedded.pgdata} did not start")
+        _run(lambda: ensure_database(started))
+        print(started.dsn)
+        return EXIT_OK
+    if args.action == "stop":
+        embedded.keep_running(False)
+        print("stopped" if embedded.stop() else "the embedded PostgreSQL was not running")
+        return EXIT_OK
+    url = embedded.url(args.database)
+    if url is None:
+        raise ConfigError("the embedded PostgreSQL is not running: `bedrock-inventory db start`")
+    print(url.dsn)
     return EXIT_OK
 
 
@@ -256,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(leaf, OSError | asyncpg.InterfaceError | asyncpg.PostgresConnectionError):
             _error(f"lost the database connection: {_one_line(leaf)}")
             return EXIT_BAD_CONFIG
-        _error(f"crawl failed: {type(leaf).__name__}: {_one_line(leaf)}")
+        _error(f"unexpected {type(leaf).__name__}: {_one_line(leaf)}")
         return EXIT_PARTIAL
 
 

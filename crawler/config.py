@@ -85,9 +85,11 @@ def parse_positive(value: str, what: str) -> int:
     return number
 
 
-def database_url(flag: str | None) -> DatabaseUrl:
-    """`--database-url`, else DATABASE_URL."""
+def database_url(flag: str | None) -> DatabaseUrl | None:
+    """`--database-url`, else DATABASE_URL; None when neither is given (the embedded server)."""
     value = flag if flag is not None else os.environ.get("DATABASE_URL")
-    if not value:
-        raise ConfigError("no database: pass --database-url or set DATABASE_URL")
+    if value is None:
+        return None
+    if not value.strip():
+        raise ConfigError("empty database URL: give --database-url or DATABASE_URL a value")
     return DatabaseUrl.parse(value)

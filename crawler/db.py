@@ -23,6 +23,7 @@ __all__ = [
     "advisory_lock",
     "connect",
     "create_engine",
+    "ensure_database",
     "lock_key",
     "migrate",
     "migrations_dir",
@@ -97,6 +98,20 @@ async def connect(url: DatabaseUrl) -> asyncpg.Connection:
         raise ConfigError(f"cannot connect to database {url}: {reason}") from None
     except ValueError as exc:  # asyncpg's DSN parser
         raise ConfigError(f"bad database URL {url}: {exc}") from None
+
+
+async def ensure_database(url: DatabaseUrl) -> None:
+    """Create the database `url` names when it does not exist (used for the embedded server,
+    where this tool owns the cluster)."""
+    name = urlsplit(url.dsn).path.strip("/")
+    admin = await connect(DatabaseUrl(urlunsplit(urlsplit(url.dsn)._replace(path="/postgres"))))
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            quoted = '"' + name.replace('"', '""') + '"'
+            await admin.execute(f"CREATE DATABASE {quoted}")
+    finally:
+        await admin.close()
 
 
 def create_engine(url: DatabaseUrl, *, pool_size: int = 4) -> AsyncEngine:

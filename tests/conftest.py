@@ -22,10 +22,12 @@ import asyncpg
 import pytest
 
 from crawler.db import DatabaseUrl, create_engine, migrate
+from crawler.embedded import HOME_ENV
 from crawler.simulator import Faults, Simulator, World
 
 _TEMPLATE = f"bi_template_{os.getpid()}"
 _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
+_SCRATCH_HOME = tempfile.mkdtemp(prefix="bedrock-inventory-home-")
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,9 @@ async def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
     while this event loop goes on serving the simulator."""
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     child_env.pop("DATABASE_URL", None)
+    # Never the user's own data directory: a test that falls back to the embedded server
+    # gets a throwaway one.
+    child_env[HOME_ENV] = _SCRATCH_HOME
     child_env.update(env or {})
     proc = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -86,8 +86,8 @@ async def test_bad_database_url_exits_2(url: str, needles: list[str]) -> None:
     assert "hunter2secret" not in result.stderr
 
 
-async def test_no_database_configured_exits_2() -> None:
-    result = await run_cli("runs")
+async def test_empty_database_url_exits_2() -> None:
+    result = await run_cli("runs", env={"DATABASE_URL": " "})
     assert result.code == 2
     assert_one_line_error(result.stderr, "DATABASE_URL")
 
