@@ -3,7 +3,11 @@ the advisory lock, and secrets that never show."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import socket
+import sys
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -196,6 +200,45 @@ async def test_second_crawl_exits_3_while_the_lock_is_held(
     assert await pg.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(CRAWL_LOCK_NAME))
     await pg.execute("SELECT pg_advisory_unlock_all()")
     assert (await run_cli(*crawl_args(db), env=endpoint.env)).code == 0
+
+
+class TestInterrupted:
+    @pytest.fixture
+    def faults(self) -> Faults:
+        # One call that never answers keeps the crawl running until it is stopped.
+        return Faults(errors={(HOME, "us-east-1", "ListCustomModels"): ["hang"]})
+
+    async def test_sigterm_records_an_interrupted_run_and_exits_143(
+        self, endpoint: Endpoint, db: DatabaseUrl, pg: asyncpg.Connection
+    ) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(endpoint.env)
+        env["BEDROCK_INVENTORY_HOME"] = str(endpoint.env["AWS_CONFIG_FILE"]) + "-home"
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "crawler",
+            *crawl_args(db, "--log-format", "json"),
+            env=env,
+            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        assert proc.stderr is not None
+        lines = []
+        while True:  # wait for the crawl to have begun: its own log line says so
+            line = await proc.stderr.readline()
+            assert line, b"".join(lines)
+            lines.append(line)
+            if orjson.loads(line)["event"] == "run_started":
+                break
+        proc.send_signal(signal.SIGTERM)
+        rest = await proc.stderr.read()
+        assert await proc.wait() == 143
+        last = rest.decode().strip().splitlines()[-1]
+        assert last == "bedrock-inventory: error: interrupted by SIGTERM"
+        assert "Traceback" not in rest.decode()
+        run = await pg.fetchrow("SELECT status, finished_at FROM crawl_runs")
+        assert run["status"] == "interrupted" and run["finished_at"] is not None
 
 
 async def test_no_migrate_on_empty_database_exits_2(

@@ -157,7 +157,7 @@ class TestThrottled:
     def faults(self) -> Faults:
         return Faults(
             throttle={(HOME, "us-east-1", "ListCustomModels"): 3},
-            errors={(OTHER, "us-east-1", "ListModelCopyJobs"): [500, 503, "reset"]},
+            errors={(OTHER, "us-east-1", "ListModelCopyJobs"): [500, 503, "reset", "hang"]},
         )
 
     async def test_throttled_and_failing_calls_are_retried_to_completion(
@@ -167,8 +167,9 @@ class TestThrottled:
         assert report.status == "succeeded", await failures(pg)
         assert (await scope(pg, report.run_id, HOME, "us-east-1", "custom-models"))["retries"] == 3
         copies = await scope(pg, report.run_id, OTHER, "us-east-1", "copy-jobs")
-        assert copies["retries"] == 3 and copies["status"] == "succeeded"
-        assert report.retries == 6
+        # 500, 503, a reset connection and a call that never answers (read timeout): retried.
+        assert copies["retries"] == 4 and copies["status"] == "succeeded"
+        assert report.retries == 7
         assert await arns(pg, "model_copy_jobs") == expected_arns(world, "copy-jobs")
         statuses = [
             c.status
@@ -216,6 +217,7 @@ async def test_access_denied_scope_fails_alone_and_deletes_nothing(
         for resource in ("custom-models", "copy-jobs"):
             row = await scope(pg, report.run_id, OTHER, region, resource)
             assert (row["status"], row["error_code"]) == ("failed", "AccessDeniedException")
+            assert row["retries"] == 0  # terminal: not retried
     assert report.deleted == 0
     for table, before in other_rows.items():
         assert await arns(pg, table, deleted=False) == before | (
@@ -318,6 +320,32 @@ class TestRegionNotEnabledAndRoleMissing:
         assert norole["error_code"] == "AccessDenied"
         ok = await scope(pg, report.run_id, OTHER, "us-east-1", "custom-models")
         assert ok["status"] == "succeeded"
+
+
+class TestExternalId:
+    @pytest.fixture
+    def world(self) -> World:
+        from tests.scenarios import two_accounts_two_regions
+
+        world = two_accounts_two_regions()
+        world.accounts[OTHER].external_id = "shared-ext-4242"
+        return world
+
+    async def test_role_with_external_id(
+        self, endpoint: Endpoint, db: DatabaseUrl, pg: asyncpg.Connection, world: World
+    ) -> None:
+        without = await crawl(settings(db))
+        assert without.status == "partial"
+        row = await scope(pg, without.run_id, OTHER, "us-east-1", "custom-models")
+        assert row["error_code"] == "AccessDenied"
+        assert await arns(pg, "custom_models") == {
+            arn for arn in expected_arns(world, "custom-models") if f":{HOME}:" in arn
+        }
+
+        # Every account of a crawl gets the same external id; HOME's role ignores it.
+        report = await crawl(settings(db, external_id="shared-ext-4242"))
+        assert report.status == "succeeded"
+        assert await arns(pg, "custom_models") == expected_arns(world, "custom-models")
 
 
 class TestHostileData:
