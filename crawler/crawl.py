@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,7 +30,7 @@ from crawler.logs import event, redact
 from crawler.resources import RESOURCES, NormalizeError, Resource
 from crawler.schema import crawl_runs
 
-__all__ = ["CrawlReport", "CrawlSettings", "crawl"]
+__all__ = ["CrawlReport", "CrawlSettings", "ScopeListener", "crawl"]
 
 _ERROR_MESSAGE_LIMIT = 2000
 
@@ -52,6 +51,7 @@ class CrawlSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     client: ClientSettings = field(default_factory=ClientSettings)
     queue_pages: int = 64  # pages buffered between extraction and the writer
+    labels: Mapping[str, str] = field(default_factory=dict)  # kept with the run's parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +72,13 @@ class CrawlReport:
         return EXIT_OK if self.status == "succeeded" else EXIT_PARTIAL
 
 
-async def crawl(settings: CrawlSettings) -> CrawlReport:
+ScopeListener = Callable[[ScopeOutcome], None]
+
+
+async def crawl(settings: CrawlSettings, *, on_scope: ScopeListener | None = None) -> CrawlReport:
     """Run one crawl. Raises ConfigError (exit 2) and LockHeld (exit 3); a cancelled crawl
-    records its run as interrupted and re-raises CancelledError."""
+    records its run as interrupted and re-raises CancelledError. `on_scope` hears of every
+    finished scope (a progress display, say)."""
     engine = create_engine(settings.database_url)
     try:
         async with advisory_lock(settings.database_url):
@@ -88,7 +92,7 @@ async def crawl(settings: CrawlSettings) -> CrawlReport:
             accounts, regions = await _plan(aws, settings)
             run_id = await _start_run(engine, settings, accounts, regions)
             try:
-                outcome = await _run(engine, aws, settings, run_id, accounts, regions)
+                outcome = await _run(engine, aws, settings, run_id, accounts, regions, on_scope)
             except BaseException:
                 await asyncio.shield(_finish_run(engine, run_id, "interrupted", None))
                 raise
@@ -138,6 +142,7 @@ async def _start_run(
         "regions": list(regions),
         "resources": [r.slug for r in settings.resources],
         "role_name": settings.role_name,
+        "labels": dict(settings.labels),
     }
     async with engine.begin() as conn:
         # We hold the crawl lock, so a run still marked running died without finishing.
@@ -196,6 +201,7 @@ class _Tally:
     failed: int = 0
     items: int = 0
     retries: int = 0
+    listener: ScopeListener | None = None
 
 
 async def _run(
@@ -205,11 +211,12 @@ async def _run(
     run_id: int,
     accounts: Sequence[str],
     regions: Sequence[str],
+    on_scope: ScopeListener | None,
 ) -> CrawlReport:
     queue: asyncio.Queue[Message | None] = asyncio.Queue(maxsize=settings.queue_pages)
     scope_slots = asyncio.Semaphore(settings.concurrency)
     client_slots = asyncio.Semaphore(settings.concurrency)
-    tally = _Tally()
+    tally = _Tally(listener=on_scope)
 
     async def run_scope(
         client: Any,
@@ -352,6 +359,8 @@ async def _emit_outcome(
         tally.failed += 1
     tally.items += outcome.items
     tally.retries += outcome.retries
+    if tally.listener is not None:
+        tally.listener(outcome)
     seconds = (outcome.finished_at - outcome.started_at).total_seconds()
     event(
         "scope_finished",
@@ -372,7 +381,3 @@ async def _emit_outcome(
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
