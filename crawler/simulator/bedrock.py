@@ -8,7 +8,7 @@ one row. Errors follow the REST-JSON convention botocore parses: the status code
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -19,6 +19,7 @@ import orjson
 from aiohttp import web
 
 from .errors import AwsError, access_denied, resource_not_found, validation
+from .faults import key_matches
 from .pagination import paginate
 from .protocol import RequestContext, Resolved
 from .world import COLLECTIONS, CollectionSpec, Item
@@ -44,6 +45,8 @@ class Route:
     path: str
     collection: str
     list_key: str | None = None
+    # Query members (wire names) filtering a List; each is a key of _FILTERS.
+    filters: tuple[str, ...] = ()
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -73,17 +76,54 @@ class Route:
         return labels
 
 
+# The list filters of each operation: query member -> predicate builder (see _FILTERS).
+_TIME_FILTERS = ("creationTimeAfter", "creationTimeBefore")
 ROUTES: tuple[Route, ...] = (
-    Route("ListCustomModels", "GET", "/custom-models", "custom-models", "modelSummaries"),
+    Route(
+        "ListCustomModels",
+        "GET",
+        "/custom-models",
+        "custom-models",
+        "modelSummaries",
+        filters=(
+            *_TIME_FILTERS,
+            "nameContains",
+            "baseModelArnEquals",
+            "foundationModelArnEquals",
+            "isOwned",
+            "modelStatus",
+        ),
+    ),
     Route(
         "ListModelCustomizationJobs",
         "GET",
         "/model-customization-jobs",
         "customization-jobs",
         "modelCustomizationJobSummaries",
+        filters=(*_TIME_FILTERS, "statusEquals", "nameContains"),
     ),
-    Route("ListModelCopyJobs", "GET", "/model-copy-jobs", "copy-jobs", "modelCopyJobSummaries"),
-    Route("ListImportedModels", "GET", "/imported-models", "imported-models", "modelSummaries"),
+    Route(
+        "ListModelCopyJobs",
+        "GET",
+        "/model-copy-jobs",
+        "copy-jobs",
+        "modelCopyJobSummaries",
+        filters=(
+            *_TIME_FILTERS,
+            "statusEquals",
+            "sourceAccountEquals",
+            "sourceModelArnEquals",
+            "outputModelNameContains",
+        ),
+    ),
+    Route(
+        "ListImportedModels",
+        "GET",
+        "/imported-models",
+        "imported-models",
+        "modelSummaries",
+        filters=(*_TIME_FILTERS, "nameContains"),
+    ),
     Route("GetImportedModel", "GET", "/imported-models/{modelIdentifier}", "imported-models"),
 )
 
@@ -99,6 +139,7 @@ def json_response(status: int, body: Mapping[str, Any], request_id: str) -> web.
 
 class BedrockService:
     name = "bedrock"
+    regional = True
 
     def __init__(self, routes: tuple[Route, ...] = ROUTES) -> None:
         self.routes = routes
@@ -146,6 +187,13 @@ def _list(
     sort_by = ctx.args.get("sortBy", "CreationTime")
     if sort_by != "CreationTime":
         raise _enum_error("sortBy", sort_by, ("CreationTime",))
+    predicates = [
+        _FILTERS[name](ctx.args[name], route.collection, ctx.account.account_id)
+        for name in route.filters
+        if name in ctx.args
+    ]
+    if predicates:
+        items = [item for item in items if all(predicate(item) for predicate in predicates)]
     ordered = sorted(
         items,
         key=lambda item: (_creation_time(item), str(item.get(spec.arn_key))),
@@ -157,8 +205,8 @@ def _list(
         operation=route.operation,
         page_size=page_size,
         token=ctx.args.get("nextToken"),
-        repeat_token=key in ctx.faults.repeat_token,
-        empty_pages=key in ctx.faults.empty_pages,
+        repeat_token=key_matches(ctx.faults.repeat_token, key),
+        empty_pages=key_matches(ctx.faults.empty_pages, key),
     )
     body: dict[str, Any] = {
         list_key: [
@@ -231,3 +279,106 @@ def _creation_time(item: Item) -> datetime:
             return _EPOCH
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return _EPOCH
+
+
+# --- list filters -------------------------------------------------------------------------------
+
+Predicate = Callable[[Item], bool]
+MODEL_STATUSES = ("Active", "Creating", "Failed")
+STATUSES = {
+    "customization-jobs": ("InProgress", "Completed", "Failed", "Stopping", "Stopped"),
+    "copy-jobs": ("InProgress", "Completed", "Failed"),
+}
+_FOUNDATION_ID = re.compile(r":(?:foundation-model|custom-model)/([^/]+)")
+
+
+# Builds the predicate of one filter from (query value, collection, listing account id); raises
+# ValidationException for a value the real service would refuse.
+FilterBuilder = Callable[[str, str, str], Predicate]
+
+
+def _time_filter(member: str, *, after: bool) -> FilterBuilder:
+    def build(raw: str, collection: str, account_id: str) -> Predicate:
+        try:
+            bound = datetime.fromisoformat(raw)
+        except ValueError:
+            raise validation(
+                f"1 validation error detected: Value '{raw}' at '{member}' failed to satisfy "
+                "constraint: Member must be a timestamp"
+            ) from None
+        if bound.tzinfo is None:
+            bound = bound.replace(tzinfo=UTC)
+        if after:
+            return lambda item: _creation_time(item) > bound
+        return lambda item: _creation_time(item) < bound
+
+    return build
+
+
+def _name_contains(raw: str, collection: str, account_id: str) -> Predicate:
+    return _contains(COLLECTIONS[collection].name_key or "")(raw, collection, account_id)
+
+
+def _contains(member: str) -> FilterBuilder:
+    def build(raw: str, collection: str, account_id: str) -> Predicate:
+        needle = raw.casefold()
+        return lambda item: needle in str(item.get(member, "")).casefold()
+
+    return build
+
+
+def _equals(member: str) -> FilterBuilder:
+    return lambda raw, collection, account_id: lambda item: item.get(member) == raw
+
+
+def _status_equals(raw: str, collection: str, account_id: str) -> Predicate:
+    allowed = STATUSES[collection]
+    if raw not in allowed:
+        raise _enum_error("statusEquals", raw, allowed)
+    return lambda item: item.get("status") == raw
+
+
+def _model_status(raw: str, collection: str, account_id: str) -> Predicate:
+    if raw not in MODEL_STATUSES:
+        raise _enum_error("modelStatus", raw, MODEL_STATUSES)
+    return lambda item: item.get("modelStatus") == raw
+
+
+def _is_owned(raw: str, collection: str, account_id: str) -> Predicate:
+    # A custom model whose ownerAccountId is another account's was shared with the listing
+    # account; an item without ownerAccountId counts as owned.
+    if raw not in ("true", "false"):
+        raise validation(
+            f"1 validation error detected: Value '{raw}' at 'isOwned' failed to satisfy "
+            "constraint: Member must be a boolean"
+        )
+    wanted = raw == "true"
+
+    return lambda item: (item.get("ownerAccountId", account_id) == account_id) == wanted
+
+
+def _foundation_model(raw: str, collection: str, account_id: str) -> Predicate:
+    # The foundation model at the root of the model's lineage: a model customised from another
+    # custom model still names the foundation model's id in its base model's ARN.
+    wanted = _FOUNDATION_ID.search(raw)
+
+    def matches(item: Item) -> bool:
+        found = _FOUNDATION_ID.search(str(item.get("baseModelArn", "")))
+        return wanted is not None and found is not None and found[1] == wanted[1]
+
+    return matches
+
+
+_FILTERS: dict[str, FilterBuilder] = {
+    "creationTimeAfter": _time_filter("creationTimeAfter", after=True),
+    "creationTimeBefore": _time_filter("creationTimeBefore", after=False),
+    "nameContains": _name_contains,
+    "baseModelArnEquals": _equals("baseModelArn"),
+    "foundationModelArnEquals": _foundation_model,
+    "isOwned": _is_owned,
+    "modelStatus": _model_status,
+    "statusEquals": _status_equals,
+    "sourceAccountEquals": _equals("sourceAccountId"),
+    "sourceModelArnEquals": _equals("sourceModelArn"),
+    "outputModelNameContains": _contains("targetModelName"),
+}

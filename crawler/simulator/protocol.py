@@ -48,9 +48,14 @@ class Resolved:
 
 
 class Service(Protocol):
-    """A wire protocol for one AWS service (the SigV4 scope's service name picks it)."""
+    """A wire protocol for one AWS service (the SigV4 scope's service name picks it).
+
+    ``regional`` services refuse callers in regions their account has not enabled; a global
+    service (Organizations) answers in any region.
+    """
 
     name: str
+    regional: bool
 
     async def resolve(self, request: web.BaseRequest) -> Resolved:
         """Identify the operation; raise :class:`AwsError` when there is none."""

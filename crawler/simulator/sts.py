@@ -150,6 +150,7 @@ OPERATIONS: dict[str, Handler] = {
 
 class StsService:
     name = "sts"
+    regional = True
 
     async def resolve(self, request: web.BaseRequest) -> Resolved:
         # botocore POSTs a form body; the query string is accepted too, as STS does.

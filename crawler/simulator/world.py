@@ -7,11 +7,12 @@ does not know.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["COLLECTIONS", "Account", "CollectionSpec", "Item", "World"]
+__all__ = ["COLLECTIONS", "OPT_IN_REGIONS", "Account", "CollectionSpec", "Item", "World"]
 
 Item = dict[str, Any]
 
@@ -57,7 +58,8 @@ class Account:
     ``regions`` are the regions enabled for it (calls elsewhere are refused the way AWS refuses
     a disabled opt-in region); ``denied`` makes every Bedrock call an AccessDeniedException;
     ``roles`` are the role names AssumeRole may assume here, and ``external_id``, when set, must
-    accompany AssumeRole. ``assets`` maps ``(region, collection)`` to stored items.
+    accompany AssumeRole. ``assets`` maps ``(region, collection)`` to stored items. ``name`` and
+    ``email`` are what Organizations reports for the account (derived from the id when unset).
     """
 
     account_id: str
@@ -66,6 +68,8 @@ class Account:
     roles: set[str] = field(default_factory=lambda: {"InventoryReader"})
     assets: dict[tuple[str, str], list[Item]] = field(default_factory=dict)
     external_id: str | None = None
+    name: str | None = None
+    email: str | None = None
 
     def items(self, region: str, collection: str) -> list[Item]:
         """The items of ``collection`` in ``region``, in insertion order.
@@ -105,12 +109,58 @@ class Account:
         return removed
 
 
+# Regions an account must opt in to (all others are enabled in every account), as AWS has them.
+OPT_IN_REGIONS: frozenset[str] = frozenset(
+    {
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-south-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ca-west-1",
+        "eu-central-2",
+        "eu-south-1",
+        "eu-south-2",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "mx-central-1",
+    }
+)
+
+
 @dataclass
 class World:
-    """Every account the simulator knows; the base credentials act in ``home_account``."""
+    """Every account the simulator knows; the base credentials act in ``home_account``.
+
+    ``regions`` are the regions that exist (what EC2 DescribeRegions with AllRegions lists);
+    when empty, the regions enabled in any account. ``opt_in_regions`` are those an account may
+    lack: EC2 reports them "opted-in" or "not-opted-in", the others "opt-in-not-required".
+    ``home_account`` is also the management account of the organisation ``organization_id``.
+    """
 
     accounts: dict[str, Account]
     home_account: str
+    regions: tuple[str, ...] = ()
+    opt_in_regions: frozenset[str] = OPT_IN_REGIONS
+    organization_id: str | None = None
+
+    @property
+    def all_regions(self) -> tuple[str, ...]:
+        if self.regions:
+            return self.regions
+        return tuple(sorted({r for account in self.accounts.values() for r in account.regions}))
+
+    @property
+    def org_id(self) -> str:
+        """The organisation id ("o-" and 10 characters), derived from the home account if unset."""
+        if self.organization_id is not None:
+            return self.organization_id
+        return "o-" + hashlib.sha256(f"organization/{self.home_account}".encode()).hexdigest()[:10]
 
     def __post_init__(self) -> None:
         for key, account in self.accounts.items():
