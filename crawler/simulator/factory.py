@@ -14,11 +14,13 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_BASE_MODEL_ID",
+    "base_model_name",
     "copy_job",
     "custom_model",
     "custom_model_arn",
     "customization_job",
     "foundation_model_arn",
+    "foundation_model_id",
     "imported_model",
     "resource_id",
 ]
@@ -26,14 +28,6 @@ __all__ = [
 Item = dict[str, Any]
 
 DEFAULT_BASE_MODEL_ID = "amazon.titan-text-express-v1"
-# Display names Bedrock reports as baseModelName; unknown ids fall back to the id itself.
-FOUNDATION_MODEL_NAMES = {
-    "amazon.titan-text-express-v1": "Titan Text G1 - Express",
-    "amazon.titan-text-lite-v1": "Titan Text G1 - Lite",
-    "amazon.nova-micro-v1:0": "Nova Micro",
-    "anthropic.claude-3-haiku-20240307-v1:0": "Claude 3 Haiku",
-    "meta.llama3-1-8b-instruct-v1:0": "Llama 3.1 8B Instruct",
-}
 TERMINAL_JOB_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -41,6 +35,16 @@ _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 def resource_id(*parts: str) -> str:
     """A 12-character lowercase alphanumeric id, like those ending Bedrock ARNs."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
+
+
+def base_model_name(base_model_id: str) -> str:
+    """The ``baseModelName`` of a model customised from ``base_model_id``.
+
+    botocore's model types it as ``ModelName``, pattern ``[a-z0-9-]{1,63}[.][a-z0-9-]{1,63}``:
+    the model id without its version and context suffixes (``amazon.nova-micro-v1:0:128k`` gives
+    ``amazon.nova-micro-v1``), not a display name such as "Nova Micro".
+    """
+    return base_model_id.split(":", 1)[0]
 
 
 def foundation_model_arn(region: str, base_model_id: str) -> str:
@@ -69,7 +73,7 @@ def custom_model(
         "modelName": name,
         "creationTime": created,
         "baseModelArn": foundation_model_arn(region, base_model_id),
-        "baseModelName": FOUNDATION_MODEL_NAMES.get(base_model_id, base_model_id),
+        "baseModelName": base_model_name(base_model_id),
         "customizationType": customization_type,
         "ownerAccountId": account_id,
         "modelStatus": status,
@@ -186,7 +190,7 @@ def imported_model(
         "instructSupported": instruct_supported,
         "customModelUnits": {
             "customModelUnitsPerModelCopy": custom_model_units,
-            "customModelUnitsVersion": "1.0",
+            "customModelUnitsVersion": "v1.0",  # botocore: pattern v\d+.\d+
         },
     }
     if kms_key_arn is not None:
@@ -195,9 +199,19 @@ def imported_model(
 
 
 def _base_model_id(model: Item) -> str:
-    # baseModelArn is "arn:aws:bedrock:<region>::foundation-model/<id>"; the id may contain ":".
-    arn: str = model["baseModelArn"]
-    return arn.split("foundation-model/", 1)[1]
+    return foundation_model_id(model["baseModelArn"])
+
+
+def foundation_model_id(arn: str) -> str:
+    """The foundation model id at the root of a model ARN's lineage.
+
+    ``arn:aws:bedrock:<region>::foundation-model/<id>`` names it directly; a custom model ARN,
+    ``arn:aws:bedrock:<region>:<account>:custom-model/<id>/<suffix>``, names the foundation model
+    it was customised from. The id may contain ":".
+    """
+    if "foundation-model/" in arn:
+        return arn.split("foundation-model/", 1)[1]
+    return arn.split(":custom-model/", 1)[1].rsplit("/", 1)[0]
 
 
 def _shift(timestamp: str, *, hours: int) -> str:

@@ -8,6 +8,7 @@ operation's own authorisation and work. Every request ends up in ``Simulator.cal
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 from types import TracebackType
@@ -16,9 +17,13 @@ from aiohttp import web
 
 from .auth import CredentialScope, CredentialStore, parse_scope, utcnow
 from .bedrock import BedrockService
+from .ec2 import API_VERSION as EC2_API_VERSION
+from .ec2 import Ec2Service
 from .errors import AwsError, error_for_status, invalid_token, missing_authentication
 from .faults import Faults
+from .organizations import OrganizationsService
 from .protocol import RequestContext, Service
+from .scenario import Scenario, build_world, faults_for
 from .sts import StsService
 from .world import World
 
@@ -63,11 +68,43 @@ class Simulator:
         self._port = port
         self._credentials = CredentialStore()
         self._services: dict[str, Service] = {
-            service.name: service for service in (BedrockService(), StsService())
+            service.name: service
+            for service in (BedrockService(), StsService(), Ec2Service(), OrganizationsService())
         }
+        # Set by for_scenario: the scenario served and the step of change its world is at.
+        self.scenario: Scenario | None = None
+        self.step = 0
         self._runner: web.ServerRunner | None = None
         self._endpoint_url: str | None = None
         self._stopping = asyncio.Event()
+
+    @classmethod
+    def for_scenario(
+        cls,
+        scenario: Scenario,
+        step: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        faults: Faults | None = None,
+    ) -> Simulator:
+        """A simulator serving ``scenario``'s world at ``step``, behaving as it says (or as the
+        given ``faults``)."""
+        sim = cls(build_world(scenario, step), faults or faults_for(scenario), host, port)
+        sim.scenario = scenario
+        sim.step = step
+        return sim
+
+    def advance(self, step: int | None = None) -> World:
+        """Serve the scenario's world at ``step`` (default: the next one) from the next request
+        on, as if that much time had passed: assets added, changed and deleted. Credentials
+        already issued stay valid."""
+        if self.scenario is None:
+            raise RuntimeError("advance() needs a simulator made by Simulator.for_scenario")
+        step = self.step + 1 if step is None else step
+        self.world = build_world(self.scenario, step)
+        self.step = step
+        return self.world
 
     @property
     def base_credentials(self) -> tuple[str, str]:
@@ -118,7 +155,7 @@ class Simulator:
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         request_id = str(uuid.uuid4())
-        service = self._guess_service(request)
+        service = await self._guess_service(request)
         operation = f"{request.method} {request.rel_url.raw_path}"
         scope: CredentialScope | None = None
         account_id: str | None = None
@@ -156,9 +193,13 @@ class Simulator:
             )
             account_id = principal.account_id
             account = self.world.accounts.get(account_id)
-            if account is None or scope.region not in account.regions:
+            if account is None or (service.regional and scope.region not in account.regions):
                 raise invalid_token()
-            fault = self.faults.take((account_id, scope.region, operation))
+            key = (account_id, scope.region, operation)
+            fault = self.faults.take(key)
+            delay = self.faults.latency(key)
+            if delay > 0 and fault != "hang":
+                await self._pause(delay)
             if fault == "reset" or fault == "hang":
                 record(None)
                 if fault == "hang":
@@ -189,11 +230,22 @@ class Simulator:
         record(response.status)
         return response
 
-    def _guess_service(self, request: web.BaseRequest) -> Service:
+    async def _pause(self, seconds: float) -> None:
+        # Latency that stop() cuts short, so that shutdown never waits on it.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _guess_service(self, request: web.BaseRequest) -> Service:
         # The answer's protocol when the credential scope cannot name the service (no or a
         # malformed Authorization header), so that even "missing authentication" is rendered
-        # the way the client expects: STS is the only form-POST service here.
+        # the way the client expects: Organizations names itself in X-Amz-Target, EC2 and STS
+        # are the form-POST services and EC2 sends its own API version.
+        if request.headers.get("X-Amz-Target", "").startswith("AWSOrganizations"):
+            return self._services["organizations"]
         if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+            form = await request.post()
+            if form.get("Version") == EC2_API_VERSION:
+                return self._services["ec2"]
             return self._services["sts"]
         return self._services["bedrock"]
 
