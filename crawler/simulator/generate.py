@@ -429,7 +429,7 @@ class _Builder:
         scope = self._scope(account_id, region)
         suffix = "copy" if owner == account_id else f"from-{owner[-4:]}"
         target_name = scope.fresh(
-            "custom-models", f"{source['modelName'][:40]}-{suffix}", rng, when
+            "custom-models", f"{source['modelName'][:40].rstrip('-_')}-{suffix}", rng, when
         )
         extra: dict[str, Any] = {}
         if rng.random() < 0.4:

@@ -200,6 +200,8 @@ class Scenario:
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
+        if self.throttle_rps == 0:  # 0 turns throttling off, like null
+            object.__setattr__(self, "throttle_rps", None)
         self.check()
 
     @property
