@@ -191,6 +191,7 @@ class _Builder:
         self.scopes: dict[tuple[str, str], _Scope] = {}
         # Active, owned custom models that copies and shares may use as their source.
         self.sources: list[tuple[str, str, Item]] = []
+        self.own_sources: dict[str, list[tuple[str, str, Item]]] = {}
 
     # --- the world at step 0 --------------------------------------------------------------------
 
@@ -297,6 +298,10 @@ class _Builder:
                 made += 1
         return copies, shares
 
+    def _source(self, account_id: str, region: str, model: Item) -> None:
+        self.sources.append((account_id, region, model))
+        self.own_sources.setdefault(account_id, []).append((account_id, region, model))
+
     def _scope(self, account_id: str, region: str) -> _Scope:
         scope = self.scopes.get((account_id, region))
         if scope is None:
@@ -351,7 +356,7 @@ class _Builder:
                 **extra_base,
             )
             account.add(region, "custom-models", model)
-            self.sources.append((account_id, region, model))
+            self._source(account_id, region, model)
             job = factory.customization_job(
                 account_id,
                 region,
@@ -413,10 +418,14 @@ class _Builder:
     ) -> bool:
         """A copy job of a model from another account or region, and the copy itself."""
         account_id = account.account_id
+        # A third of copies bring a model of the same account from another region; the others
+        # copy whatever model of the organisation, most likely another account's.
+        own = [s for s in self.own_sources.get(account_id, ()) if s[1] != region]
+        pool = own if own and rng.random() < 0.35 else self.sources
         for _ in range(8):
-            if not self.sources:
+            if not pool:
                 return False
-            owner, source_region, source = rng.choice(self.sources)
+            owner, source_region, source = rng.choice(pool)
             if (owner, source_region) != (account_id, region):
                 break
         else:
@@ -462,7 +471,7 @@ class _Builder:
         account.add(region, "copy-jobs", job)
         account.add(region, "custom-models", model)
         if model_status == "Active":
-            self.sources.append((account_id, region, model))
+            self._source(account_id, region, model)
         return True
 
     def _share(
@@ -547,13 +556,14 @@ class _Builder:
         """Rebuild names in use and copy sources from the world as it is now."""
         self.scopes = {}
         self.sources = []
+        self.own_sources = {}
         for account, region, collection, item in _owned(world):
             scope = self._scope(account.account_id, region)
             name = item.get(_NAME_KEYS[collection])
             if isinstance(name, str):
                 scope.names.setdefault(collection, set()).add(name)
             if collection == "custom-models" and item.get("modelStatus") == "Active":
-                self.sources.append((account.account_id, region, item))
+                self._source(account.account_id, region, item)
 
     def _delete(self, world: World, victims: list[tuple[Account, str, str, Item]]) -> None:
         doomed: dict[tuple[str, str, str], set[int]] = {}
@@ -563,6 +573,8 @@ class _Builder:
             if collection == "custom-models":
                 arns.add(item["modelArn"])
         self.sources = [s for s in self.sources if s[2]["modelArn"] not in arns]
+        for account_id, sources in self.own_sources.items():
+            self.own_sources[account_id] = [s for s in sources if s[2]["modelArn"] not in arns]
         for account in world.accounts.values():
             for (region, collection), items in account.assets.items():
                 ids = doomed.get((account.account_id, region, collection), set())
@@ -679,11 +691,13 @@ def denied_accounts(scenario: Scenario, ids: list[str]) -> set[str]:
 
 
 def _make_hostile(world: World, scenario: Scenario) -> None:
+    """Spoil about a third of the items, each in one of the scenario's hostile ways, and at
+    least one item of every collection in every way that applies to it."""
     kinds = [kind for kind in scenario.hostile_kinds if kind != "empty-pages"]
     if not kinds:
         return
     touched: set[int] = set()
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     entries = list(_owned(world))
     for _, _, collection, item in entries:
         key = item.get(COLLECTIONS[collection].arn_key)
@@ -693,15 +707,16 @@ def _make_hostile(world: World, scenario: Scenario) -> None:
         kind = options[int(unit(scenario.seed, "hostile-kind", key) * len(options))]
         _spoil(kind, collection, item)
         touched.add(id(item))
-        seen.add(kind)
+        seen.add((kind, collection))
     for kind in kinds:
-        if kind in seen:
-            continue
-        for _, _, collection, item in entries:
-            if id(item) not in touched and _eligible(kind, collection):
-                _spoil(kind, collection, item)
-                touched.add(id(item))
-                break
+        for collection in COLLECTIONS:
+            if (kind, collection) in seen or not _eligible(kind, collection):
+                continue
+            for _, _, where, item in entries:
+                if where == collection and id(item) not in touched:
+                    _spoil(kind, collection, item)
+                    touched.add(id(item))
+                    break
 
 
 def _eligible(kind: str, collection: str) -> bool:
