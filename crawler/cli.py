@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -30,7 +31,7 @@ from crawler.config import (
 )
 from crawler.crawl import CrawlSettings, crawl
 from crawler.db import DatabaseUrl, create_engine, ensure_database, migrate
-from crawler.embedded import DEFAULT_DATABASE, EmbeddedPostgres
+from crawler.embedded import DEFAULT_DATABASE, DEMO_DATABASE, EmbeddedPostgres
 from crawler.errors import (
     EXIT_BAD_CONFIG,
     EXIT_LOCK_HELD,
@@ -42,6 +43,8 @@ from crawler.errors import (
 from crawler.logs import event, redact, register_secret, setup_logging
 from crawler.resources import RESOURCES
 from crawler.runs import format_runs, recent_runs
+from crawler.simulator.scenario import ScenarioError
+from crawler.simulator.serve import add_simulate_arguments, scenario_from_args, serve
 
 __all__ = ["main"]
 
@@ -128,6 +131,25 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     runs_cmd.add_argument("--limit", metavar="N", default="10", help="how many runs (default: 10)")
     runs_cmd.set_defaults(handler=_runs)
+
+    demo_cmd = commands.add_parser(
+        "demo",
+        parents=[common],
+        help="crawl a simulated organisation into the embedded database and show the result",
+        description="Start the Bedrock simulator with the `demo` scenario, crawl it into the "
+        "embedded PostgreSQL (database bedrock_inventory_demo), and print a summary. Every run "
+        "moves the scenario on, so the next run shows what changed.",
+    )
+    demo_cmd.set_defaults(handler=_demo)
+
+    simulate_cmd = commands.add_parser(
+        "simulate",
+        help="serve a simulated AWS organisation (Bedrock, STS, EC2, Organizations) locally",
+        description="Serve a simulated organisation on 127.0.0.1 until SIGINT or SIGTERM, and "
+        "print the environment that points AWS SDKs and this crawler at it.",
+    )
+    add_simulate_arguments(simulate_cmd)
+    simulate_cmd.set_defaults(handler=_simulate)
 
     db_cmd = commands.add_parser(
         "db",
@@ -244,6 +266,32 @@ def _runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from crawler.demo import run_demo
+
+    # The progress line and the summary tell the story; per-scope lines would drown them.
+    setup_logging(args.log_format, level=logging.WARNING)
+    given = database_url(args.database_url) is not None
+    with _database(args, DEMO_DATABASE) as url:
+        psql = None if given else EmbeddedPostgres().psql_command(url)
+        _run(lambda: run_demo(url, psql=psql))
+    # The demo ran to the end: a scope failing in it is part of what it shows, not an error.
+    return EXIT_OK
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    try:
+        scenario = scenario_from_args(args)
+    except ScenarioError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        # serve() owns SIGINT and SIGTERM: either one stops it cleanly (exit 0).
+        asyncio.run(serve(scenario, port=args.port, step=args.step))
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}") from None
+    return EXIT_OK
+
+
 def _db(args: argparse.Namespace) -> int:
     embedded = EmbeddedPostgres()
     if args.action == "start":
@@ -296,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
-        setup_logging(args.log_format)
+        setup_logging(getattr(args, "log_format", "auto"))
         code: int = args.handler(args)
         return code
     except ConfigError as exc:
@@ -313,7 +361,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(leaf, ConfigError | LockHeld):
             _error(str(leaf))
             return EXIT_LOCK_HELD if isinstance(leaf, LockHeld) else EXIT_BAD_CONFIG
-        if isinstance(leaf, OSError | asyncpg.InterfaceError | asyncpg.PostgresConnectionError):
+        if isinstance(leaf, BrokenPipeError):  # stdout closed early (`| head`): as shells do
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (exit flushes it)
+            return 128 + signal.SIGPIPE
+        if isinstance(
+            leaf,
+            ConnectionError | asyncpg.InterfaceError | asyncpg.PostgresConnectionError,
+        ):
             _error(f"lost the database connection: {_one_line(leaf)}")
             return EXIT_BAD_CONFIG
         _error(f"unexpected {type(leaf).__name__}: {_one_line(leaf)}")

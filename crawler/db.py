@@ -156,7 +156,7 @@ async def advisory_lock(url: DatabaseUrl, name: str = CRAWL_LOCK_NAME) -> AsyncI
 
 def migrations_dir() -> Path:
     """The alembic script directory: inside the installed wheel, else the checkout's."""
-    packaged = Path(str(importlib_resources.files("crawler") / "_migrations"))
+    packaged = Path(str(importlib_resources.files("crawler") / "migrations"))
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "migrations"
