@@ -3,8 +3,12 @@ cross-linked, changing from step to step)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,6 +31,7 @@ from crawler.simulator.scenario import HOSTILE_KINDS
 from crawler.simulator.world import COLLECTIONS
 
 FOUNDATION_ARN = re.compile(r"^arn:aws:bedrock:[a-z0-9-]+::foundation-model/[a-z0-9.:-]+$")
+ROOT = Path(__file__).resolve().parent.parent
 CUSTOM_ARN = re.compile(
     r"^arn:aws:bedrock:[a-z0-9-]+:\d{12}:custom-model/[a-z0-9.:-]+/[a-z0-9]{12}$"
 )
@@ -159,6 +164,23 @@ def test_same_seed_and_step_give_the_same_world_and_another_seed_another() -> No
     other = build_world(demo.with_overrides(seed=demo.seed + 1))
     assert snapshot(other) != snapshot(build_world(demo))
     assert set(other.accounts).isdisjoint(build_world(demo).accounts)
+
+
+def test_worlds_are_the_same_in_another_process() -> None:
+    # Nothing may depend on Python's per-process string hashing (set order and the like):
+    # every run of `bedrock-inventory demo` rebuilds the previous step in a new process.
+    code = (
+        "import hashlib, sys\n"
+        "from crawler.simulator import build_world, load_scenario\n"
+        "from tests.test_simulator_scenario import snapshot\n"
+        "print(hashlib.sha256(snapshot(build_world(load_scenario('demo'), 2))).hexdigest())\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}
+    child = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    here = hashlib.sha256(snapshot(build_world(load_scenario("demo"), 2))).hexdigest()
+    assert child.stdout.strip() == here
 
 
 def test_accounts_regions_and_denials_follow_the_scenario(large_org: World) -> None:

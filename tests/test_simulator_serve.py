@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from botocore.config import Config
 
-from crawler.simulator import build_world, load_scenario
+from crawler.simulator import build_world, expected_inventory, load_scenario
 from crawler.simulator.serve import add_simulate_arguments, main, scenario_from_args, serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +70,11 @@ async def test_serve_prints_the_exports_serves_and_stops() -> None:
     assert env["AWS_REGION"] == "us-east-1"
     world = build_world(scenario)
     summary = lines[-1]
-    assert summary.startswith("# scenario demo (seed 20250601, step 0): 3 accounts, 3 regions")
+    assets = sum(expected_inventory(world).values())
+    assert summary.startswith(
+        f"# scenario demo (seed 20250601, step 0): 3 accounts, 3 regions, {assets} assets to "
+        "inventory; crawl with --regions us-east-1,us-west-2,eu-central-2 "
+    )
     assert "--role-name InventoryReader" in summary
     assert summary.endswith("--accounts " + ",".join(world.accounts))
     assert await home_models(env) == sorted(

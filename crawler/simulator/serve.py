@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from .faults import ERROR_RATE_KINDS
-from .scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
+from .scenario import (
+    Scenario,
+    ScenarioError,
+    builtin_scenarios,
+    expected_inventory,
+    load_scenario,
+)
 from .server import LOOPBACK_HOSTS, Simulator
 
 __all__ = [
@@ -90,14 +96,14 @@ def exports(sim: Simulator, scenario: Scenario) -> list[str]:
 def summary(sim: Simulator, scenario: Scenario) -> str:
     """One comment line: what is served and how to crawl it."""
     world = sim.world
-    assets = sum(len(items) for a in world.accounts.values() for items in a.assets.values())
-    accounts = ",".join(world.accounts)
+    assets = sum(expected_inventory(world).values())
+    denied = sum(account.denied for account in world.accounts.values())
+    refusing = f", {denied} of them deny the role Bedrock" if denied else ""
     return (
         f"# scenario {scenario.name} (seed {scenario.seed}, step {sim.step}): "
-        f"{len(world.accounts)} accounts, {len(scenario.regions)} regions "
-        f"({','.join(scenario.regions)}), {assets} assets; crawl with "
-        f"--regions {','.join(scenario.regions)} --role-name {scenario.role_name} "
-        f"--accounts {accounts}"
+        f"{len(world.accounts)} accounts{refusing}, {len(scenario.regions)} regions, "
+        f"{assets} assets to inventory; crawl with --regions {','.join(scenario.regions)} "
+        f"--role-name {scenario.role_name} --accounts {','.join(world.accounts)}"
     )
 
 
