@@ -1,8 +1,9 @@
 """The HTTP front door: one aiohttp endpoint for every service and region, as ``endpoint_url``.
 
 A request goes through the same gates as at AWS, in this order: credential scope, operation,
-authentication (key, session token, expiry), enabled region, injected faults, then the
-operation's own authorisation and work. Every request ends up in ``Simulator.calls``.
+authentication (key, session token, expiry), enabled region (for regional services), injected
+faults and latency, then the operation's own authorisation and work. Every request ends up in
+``Simulator.calls``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import binascii
 import functools
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any, Literal
 
@@ -143,7 +143,11 @@ def _xml_value(shape: Shape, node: ET.Element, path: str, problems: list[str]) -
 
 
 def _xml_structure(
-    shape: Shape, node: ET.Element, path: str, problems: list[str], skip: Any = ()
+    shape: Shape,
+    node: ET.Element,
+    path: str,
+    problems: list[str],
+    skip: Collection[str] = (),
 ) -> dict[str, Any]:
     by_tag = {_xml_name(name, member): (name, member) for name, member in shape.members.items()}
     value: dict[str, Any] = {}
