@@ -31,6 +31,7 @@ __all__ = [
     "asset_tables",
     "crawl_runs",
     "crawl_scopes",
+    "history_tables",
     "metadata",
 ]
 
@@ -44,6 +45,8 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+_CONTENT_HASH = "md5 of raw's canonical jsonb text: when it changes, the asset has a new version."
 
 RUN_STATUSES = ("running", "succeeded", "partial", "failed", "interrupted")
 SCOPE_STATUSES = ("succeeded", "failed", "interrupted")
@@ -80,6 +83,7 @@ def _asset_table(resource: Resource) -> Table:
             nullable=False,
             comment="The item exactly as the API returned it, members newer than the SDK included.",
         ),
+        Column("content_hash", Text, nullable=False, comment=_CONTENT_HASH),
         Column(
             "first_seen_at",
             TIMESTAMP(timezone=True),
@@ -103,6 +107,54 @@ def _asset_table(resource: Resource) -> Table:
 
 
 asset_tables: dict[str, Table] = {r.slug: _asset_table(r) for r in RESOURCES}
+
+
+def _history_table(resource: Resource) -> Table:
+    asset = asset_tables[resource.slug]
+    content = [
+        Column(c.name, c.type, nullable=c.nullable, comment=c.comment)
+        for c in asset.columns
+        if c.name not in ("arn", "first_seen_at", "deleted_at", "content_hash")
+    ]
+    return Table(
+        f"{resource.table}_history",
+        metadata,
+        Column("arn", Text, primary_key=True, comment="ARN of the asset."),
+        Column(
+            "valid_from",
+            TIMESTAMP(timezone=True),
+            primary_key=True,
+            comment="When this version was first observed.",
+        ),
+        Column(
+            "valid_to",
+            TIMESTAMP(timezone=True),
+            comment="When it stopped being current (changed or deleted); NULL while current.",
+        ),
+        Column(
+            "run_id",
+            BigInteger,
+            ForeignKey("crawl_runs.id", ondelete="SET NULL"),
+            comment="The run that observed this version; NULL for versions from before history.",
+        ),
+        Column("content_hash", Text, nullable=False, comment=_CONTENT_HASH),
+        *content,
+        # At most one current version per asset.
+        Index(
+            f"ix_{resource.table}_history_current",
+            "arn",
+            unique=True,
+            postgresql_where=text("valid_to IS NULL"),
+        ),
+        Index(f"ix_{resource.table}_history_valid_to", "valid_to"),
+        comment=(
+            f"Every version of every row of {resource.table} (slowly changing dimension, "
+            "type 2): a new version when its content changes, closed when it is deleted."
+        ),
+    )
+
+
+history_tables: dict[str, Table] = {r.slug: _history_table(r) for r in RESOURCES}
 
 crawl_runs = Table(
     "crawl_runs",

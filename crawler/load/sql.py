@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ClauseElement,
     and_,
     bindparam,
+    cast,
     column,
     exists,
     func,
@@ -26,7 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, insert
 from sqlalchemy.types import Text
 
 from crawler.resources import Resource
-from crawler.schema import asset_tables
+from crawler.schema import asset_tables, history_tables
 
 __all__ = ["Compiled", "ResourceSql", "compile_asyncpg", "resource_sql"]
 
@@ -53,39 +55,84 @@ def compile_asyncpg(stmt: ClauseElement) -> Compiled:
 @dataclass(frozen=True, slots=True)
 class ResourceSql:
     stage_table: str
-    create_stage: str
-    upsert: str  # returns one row: (inserted, updated)
+    changed_table: str
+    create_stage: tuple[str, ...]
+    upsert: str  # fills changed_table with (arn, inserted) of every row written
+    close_versions: str  # closes the current history version of every changed row
+    open_versions: Compiled  # params: run_id; opens a version for every changed row
+    count_changed: str  # returns one row: (inserted, updated)
     reconcile: Compiled  # params: account_id, region, seen (text[]), at; returns the count
+
+
+def _content_hash(raw: Any) -> Any:
+    # jsonb's text form is canonical (keys ordered, whitespace fixed), so equal content always
+    # hashes alike. md5 detects change here; nothing relies on it being hard to collide.
+    return func.md5(cast(raw, Text))
 
 
 def resource_sql(resource: Resource) -> ResourceSql:
     target = asset_tables[resource.slug]
+    history = history_tables[resource.slug]
     columns = resource.columns
     stage_name = f"stage_{resource.table}"
+    changed_name = f"changed_{resource.table}"
     stage = table(stage_name, *(column(c) for c in columns))
+    changed_rows = table(changed_name, column("arn"), column("inserted"))
 
     create_stage = (
         f"CREATE TEMP TABLE IF NOT EXISTS {stage_name} ON COMMIT DELETE ROWS AS "
-        f"SELECT {', '.join(columns)} FROM {resource.table} WITH NO DATA"
+        f"SELECT {', '.join(columns)} FROM {resource.table} WITH NO DATA",
+        f"CREATE TEMP TABLE IF NOT EXISTS {changed_name} (arn text PRIMARY KEY, inserted boolean) "
+        "ON COMMIT DELETE ROWS",
     )
 
-    from_stage = insert(target).from_select(list(columns), select(*(stage.c[c] for c in columns)))
+    written = [*columns, "content_hash"]
+    from_stage = insert(target).from_select(
+        written, select(*(stage.c[c] for c in columns), _content_hash(stage.c.raw))
+    )
     excluded = from_stage.excluded
-    changed = [c for c in columns if c != "arn"]
     stmt: Any = from_stage.on_conflict_do_update(
         index_elements=[target.c.arn],
-        set_={**{c: excluded[c] for c in changed}, "deleted_at": null()},
+        set_={**{c: excluded[c] for c in written if c != "arn"}, "deleted_at": null()},
         # Compare before writing: an unchanged row is not touched at all (no new tuple, no WAL),
-        # so re-crawling unchanged data costs a COPY and an index probe per row.
-        where=tuple_(*(target.c[c] for c in changed), target.c.deleted_at).is_distinct_from(
-            tuple_(*(excluded[c] for c in changed), null())
+        # so re-crawling unchanged data costs a COPY and an index probe per row. The typed
+        # columns are a pure function of raw, so its hash decides.
+        where=tuple_(target.c.content_hash, target.c.deleted_at).is_distinct_from(
+            tuple_(excluded.content_hash, null())
         ),
-    ).returning(literal_column("(xmax = 0)").label("inserted"))
-    upsert_sql = str(stmt.compile(dialect=_DIALECT))
+    ).returning(target.c.arn, literal_column("(xmax = 0)").label("inserted"))
     upsert = (
-        f"WITH written AS ({upsert_sql}) "
+        f"WITH written AS ({stmt.compile(dialect=_DIALECT)}) "
+        f"INSERT INTO {changed_name} (arn, inserted) SELECT arn, inserted FROM written"
+    )
+
+    # Versions change at the transaction's time: the close and the open share it exactly.
+    close_versions = str(
+        update(history)
+        .where(history.c.arn == changed_rows.c.arn, history.c.valid_to.is_(None))
+        .values(valid_to=func.now())
+        .compile(dialect=_DIALECT)
+    )
+    content = [
+        c.name
+        for c in history.columns
+        if c.name not in ("arn", "valid_from", "valid_to", "run_id", "content_hash")
+    ]
+    open_versions = compile_asyncpg(
+        insert(history).from_select(
+            ["arn", "valid_from", "run_id", "content_hash", *content],
+            select(
+                stage.c.arn,
+                func.now(),
+                bindparam("run_id", type_=BigInteger),
+                _content_hash(stage.c.raw),
+                *(stage.c[c] for c in content),
+            ).join_from(stage, changed_rows, stage.c.arn == changed_rows.c.arn),
+        )
+    )
+    count_changed = (
         "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
-        "FROM written"
+        f"FROM {changed_name}"
     )
 
     seen = (
@@ -109,7 +156,23 @@ def resource_sql(resource: Resource) -> ResourceSql:
         .returning(target.c.arn)
     )
     gone_sql = compile_asyncpg(gone)
-    reconcile = Compiled(
-        f"WITH gone AS ({gone_sql.sql}) SELECT count(*) FROM gone", gone_sql.params
+    # The same statement closes the history of what went: both tables agree at every commit.
+    closed = (
+        f"UPDATE {history.name} SET valid_to = $1 FROM gone "
+        f"WHERE {history.name}.arn = gone.arn AND {history.name}.valid_to IS NULL"
     )
-    return ResourceSql(stage_name, create_stage, upsert, reconcile)
+    assert gone_sql.params[0] == "at", gone_sql.params
+    reconcile = Compiled(
+        f"WITH gone AS ({gone_sql.sql}), closed AS ({closed}) SELECT count(*) FROM gone",
+        gone_sql.params,
+    )
+    return ResourceSql(
+        stage_name,
+        changed_name,
+        create_stage,
+        upsert,
+        close_versions,
+        open_versions,
+        count_changed,
+        reconcile,
+    )

@@ -84,7 +84,8 @@ class Writer:
     async def prepare(self) -> None:
         """Create this connection's staging tables (temp: private to it, emptied at commit)."""
         for sql in self._sql.values():
-            await self._conn.execute(sql.create_stage)
+            for statement in sql.create_stage:
+                await self._conn.execute(statement)
 
     async def run(self, queue: asyncio.Queue[Message | None]) -> None:
         """Consume until the None sentinel. An error propagates: the crawl must not go on
@@ -135,9 +136,16 @@ class Writer:
         await self._conn.copy_records_to_table(
             sql.stage_table, records=rows, columns=list(resource.columns)
         )
-        inserted, updated = await self._conn.fetchrow(sql.upsert)
-        # The stage must be empty for the next resource batch in this same transaction.
-        await self._conn.execute(f"TRUNCATE {sql.stage_table}")
+        await self._conn.execute(sql.upsert)
+        # History in the same transaction: the current version of every changed row is closed
+        # and a new one opened, so history and current state never disagree.
+        await self._conn.execute(sql.close_versions)
+        await self._conn.execute(
+            sql.open_versions.sql, *sql.open_versions.args({"run_id": self._run_id})
+        )
+        inserted, updated = await self._conn.fetchrow(sql.count_changed)
+        # Both temp tables must be empty for the next batch in this same transaction.
+        await self._conn.execute(f"TRUNCATE {sql.stage_table}, {sql.changed_table}")
         self.totals.inserted += inserted
         self.totals.updated += updated
 

@@ -93,6 +93,7 @@ class Resource:
     detail: Detail | None = None
     links: tuple[Link, ...] = ()
     page_size: int = 1000  # the largest maxResults the API allows
+    readable: tuple[str, ...] = ()  # columns analysts read first (current_<table> views)
 
     @property
     def operations(self) -> tuple[str, ...]:

@@ -11,6 +11,13 @@ COPY_JOBS = Resource(
     list_key="modelCopyJobSummaries",
     arn_field="jobArn",
     comment="Jobs that copied a model across regions or accounts, listed in the target account.",
+    readable=(
+        "target_model_name",
+        "status",
+        "source_model_name",
+        "source_account_id",
+        "creation_time",
+    ),
     fields=(
         Field("status", comment="InProgress, Completed or Failed."),
         Field("creationTime", FieldType.TIMESTAMP, comment="When the copy started."),

@@ -14,6 +14,13 @@ CUSTOM_MODELS = Resource(
     # account, and counting it in both would make two scopes reconcile the same row.
     list_params={"isOwned": True},
     comment="Custom models (fine-tuned, continued pre-training, distilled, copied) per account.",
+    readable=(
+        "model_name",
+        "model_status",
+        "customization_type",
+        "base_model_name",
+        "creation_time",
+    ),
     fields=(
         Field("modelName", comment="Name of the custom model."),
         Field("creationTime", FieldType.TIMESTAMP, comment="When the model was created."),

@@ -11,6 +11,14 @@ CUSTOMIZATION_JOBS = Resource(
     list_key="modelCustomizationJobSummaries",
     arn_field="jobArn",
     comment="Fine-tuning, continued pre-training and distillation jobs, and the models they made.",
+    readable=(
+        "job_name",
+        "status",
+        "customization_type",
+        "custom_model_name",
+        "creation_time",
+        "end_time",
+    ),
     fields=(
         Field("jobName", comment="Name of the job."),
         Field("status", comment="InProgress, Completed, Failed, Stopping or Stopped."),

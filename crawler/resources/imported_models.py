@@ -13,6 +13,7 @@ IMPORTED_MODELS = Resource(
     arn_field="modelArn",
     detail=Detail("GetImportedModel", "modelIdentifier"),
     comment="Models imported into Bedrock (custom model import), with their import details.",
+    readable=("model_name", "model_architecture", "job_name", "creation_time"),
     fields=(
         Field("modelName", comment="Name of the imported model."),
         Field("creationTime", FieldType.TIMESTAMP, comment="When the model was imported."),
