@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import asyncpg
@@ -131,6 +132,52 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     runs_cmd.add_argument("--limit", metavar="N", default="10", help="how many runs (default: 10)")
     runs_cmd.set_defaults(handler=_runs)
+
+    prune_cmd = commands.add_parser(
+        "prune",
+        parents=[common],
+        help="delete history versions closed longer ago than an age",
+        description="Delete versions of the history tables that stopped being current more "
+        "than AGE ago (36h, 400d, 12w). Current versions are never deleted.",
+    )
+    prune_cmd.add_argument(
+        "--history-older-than",
+        metavar="AGE",
+        required=True,
+        help="age of closed versions to delete, like 400d, 12w or 36h",
+    )
+    prune_cmd.add_argument(
+        "--dry-run", action="store_true", help="count what would be deleted, delete nothing"
+    )
+    prune_cmd.set_defaults(handler=_prune)
+
+    grant_cmd = commands.add_parser(
+        "grant-reader",
+        parents=[common],
+        help="give a Postgres role read-only access to every table, view and function",
+        description="Give ROLE SELECT on every table and view and EXECUTE on every function, "
+        "now and for objects later migrations add (default privileges), and nothing else. "
+        "Idempotent. Run it as the role that runs the migrations.",
+    )
+    grant_cmd.add_argument("role", metavar="ROLE", help="an existing Postgres role")
+    grant_cmd.set_defaults(handler=_grant_reader)
+
+    docs_cmd = commands.add_parser(
+        "schema-docs",
+        help="write docs/schema.md from the schema's comments",
+        description="Render the schema documentation (tables, views, functions, their comments "
+        "and an ER diagram of the ARN links) from the same declarations the migrations use.",
+    )
+    docs_cmd.add_argument(
+        "--output",
+        metavar="FILE",
+        default="docs/schema.md",
+        help="where to write it (default: docs/schema.md; - for stdout)",
+    )
+    docs_cmd.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when FILE is not up to date"
+    )
+    docs_cmd.set_defaults(handler=_schema_docs)
 
     demo_cmd = commands.add_parser(
         "demo",
@@ -263,6 +310,50 @@ def _runs(args: argparse.Namespace) -> int:
                 await engine.dispose()
 
         print(format_runs(_run(run)))
+    return EXIT_OK
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from crawler.maintenance import parse_age, prune_history
+
+    age = parse_age(args.history_older_than)
+    with _database(args) as url:
+        result = _run(lambda: prune_history(url, age, dry_run=args.dry_run))
+    verb = "would delete" if result.dry_run else "deleted"
+    for table, count in result.counts.items():
+        print(f"{table}: {verb} {count} closed versions")
+    print(f"total: {verb} {result.total} closed versions older than {args.history_older_than}")
+    return EXIT_OK
+
+
+def _grant_reader(args: argparse.Namespace) -> int:
+    from crawler.maintenance import grant_reader
+
+    with _database(args) as url:
+        quoted = _run(lambda: grant_reader(url, args.role))
+    print(f"{quoted} can now read every table, view and function, and nothing else")
+    return EXIT_OK
+
+
+def _schema_docs(args: argparse.Namespace) -> int:
+    from crawler.schema_docs import render_schema_markdown
+
+    text = render_schema_markdown()
+    if args.output == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = Path(args.output)
+    if args.check:
+        current = target.read_text() if target.is_file() else None
+        if current != text:
+            _error(f"{target} is out of date: run `bedrock-inventory schema-docs`")
+            return EXIT_PARTIAL
+        return EXIT_OK
+    try:
+        target.write_text(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
+    print(f"wrote {target}")
     return EXIT_OK
 
 

@@ -40,6 +40,12 @@ class FunctionDef:
     def signature(self) -> str:
         return f"{self.name}({self.arguments})"
 
+    @property
+    def identity(self) -> str:
+        """name(argument types), as regprocedure spells it."""
+        types = ", ".join(arg.split()[-1] for arg in self.arguments.split(","))
+        return f"{self.name}({types})"
+
 
 def _comments(table: Table) -> dict[str, str]:
     return {c.name: c.comment or "" for c in table.columns}
