@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -44,12 +45,14 @@ from crawler.errors import (
 from crawler.logs import event, redact, register_secret, setup_logging
 from crawler.resources import RESOURCES
 from crawler.runs import format_runs, recent_runs
+from crawler.shard import GROUP_ENV, parse_shard, shard_from_environment
 from crawler.simulator.scenario import ScenarioError
 from crawler.simulator.serve import add_simulate_arguments, scenario_from_args, serve
 
 __all__ = ["main"]
 
 _PROG = "bedrock-inventory"
+_RUN_GROUP = re.compile(r"[\w.:-]{1,128}")
 T = TypeVar("T")
 
 
@@ -116,6 +119,17 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="N",
         default="4",
         help="scopes crawled at once per account and region (default: 4)",
+    )
+    crawl_cmd.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="crawl only shard I of N (default: $JOB_COMPLETION_INDEX of "
+        "$BEDROCK_INVENTORY_SHARDS, else unsharded)",
+    )
+    crawl_cmd.add_argument(
+        "--run-group",
+        metavar="ID",
+        help="id shared by the shards of one crawl (default: $BEDROCK_INVENTORY_RUN_GROUP)",
     )
     crawl_cmd.add_argument(
         "--no-migrate", action="store_true", help="do not apply pending migrations first"
@@ -242,7 +256,13 @@ def _crawl_options(args: argparse.Namespace) -> dict[str, Any]:
     if external_id is not None and role_name is None:
         raise ConfigError("--external-id goes with --role-name")
     register_secret(external_id)
+    shard = parse_shard(args.shard) if args.shard is not None else shard_from_environment()
+    run_group = args.run_group if args.run_group is not None else os.environ.get(GROUP_ENV)
+    if run_group is not None and not _RUN_GROUP.fullmatch(run_group):
+        raise ConfigError(f"bad run group {run_group!r}: 1-128 letters, digits or ._:-")
     return {
+        "shard": shard,
+        "run_group": run_group,
         "regions": parse_regions(args.regions) if args.regions is not None else (),
         "accounts": accounts,
         "role_name": role_name,

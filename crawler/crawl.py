@@ -21,7 +21,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crawler import __version__
-from crawler.db import DatabaseUrl, advisory_lock, create_engine, current_revision, migrate
+from crawler.db import DatabaseUrl, crawl_lock, create_engine, current_revision, migrate
 from crawler.errors import EXIT_OK, EXIT_PARTIAL, ConfigError, ScopeFailed, classify
 from crawler.extract.aws import AwsContext, ClientSettings
 from crawler.extract.pages import RetryPolicy, ScopeCounters, list_items
@@ -29,6 +29,7 @@ from crawler.load.writer import Message, PageRows, ScopeOutcome, Writer
 from crawler.logs import event, redact
 from crawler.resources import RESOURCES, NormalizeError, Resource
 from crawler.schema import crawl_runs
+from crawler.shard import Shard
 
 __all__ = ["CrawlReport", "CrawlSettings", "ScopeListener", "crawl"]
 
@@ -52,6 +53,8 @@ class CrawlSettings:
     client: ClientSettings = field(default_factory=ClientSettings)
     queue_pages: int = 64  # pages buffered between extraction and the writer
     labels: Mapping[str, str] = field(default_factory=dict)  # kept with the run's parameters
+    shard: Shard = field(default_factory=Shard)  # this process crawls only its shard's pairs
+    run_group: str | None = None  # shared by the shards of one crawl (a Job's uid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,7 @@ async def crawl(settings: CrawlSettings, *, on_scope: ScopeListener | None = Non
     finished scope (a progress display, say)."""
     engine = create_engine(settings.database_url)
     try:
-        async with advisory_lock(settings.database_url):
+        async with crawl_lock(settings.database_url, settings.shard):
             await _ensure_schema(engine, settings.migrate)
             aws = AwsContext(
                 role_name=settings.role_name,
@@ -90,9 +93,10 @@ async def crawl(settings: CrawlSettings, *, on_scope: ScopeListener | None = Non
                 default_region=settings.regions[0] if settings.regions else None,
             )
             accounts, regions = await _plan(aws, settings)
-            run_id = await _start_run(engine, settings, accounts, regions)
+            pairs = [(a, r) for a in accounts for r in regions if settings.shard.owns(a, r)]
+            run_id = await _start_run(engine, settings, accounts, regions, len(pairs))
             try:
-                outcome = await _run(engine, aws, settings, run_id, accounts, regions, on_scope)
+                outcome = await _run(engine, aws, settings, run_id, pairs, on_scope)
             except BaseException:
                 await asyncio.shield(_finish_run(engine, run_id, "interrupted", None))
                 raise
@@ -135,7 +139,11 @@ async def _plan(
 
 
 async def _start_run(
-    engine: AsyncEngine, settings: CrawlSettings, accounts: Sequence[str], regions: Sequence[str]
+    engine: AsyncEngine,
+    settings: CrawlSettings,
+    accounts: Sequence[str],
+    regions: Sequence[str],
+    pairs: int,
 ) -> int:
     parameters = {
         "accounts": list(accounts),
@@ -144,11 +152,18 @@ async def _start_run(
         "role_name": settings.role_name,
         "labels": dict(settings.labels),
     }
+    shard = settings.shard
+    stale = crawl_runs.c.status == "running"
+    if shard.sharded:
+        # Other shards may be running now: only this shard's lock is ours to reason with.
+        stale &= (crawl_runs.c.shard_index == shard.index) & (
+            crawl_runs.c.shard_count == shard.count
+        )
     async with engine.begin() as conn:
-        # We hold the crawl lock, so a run still marked running died without finishing.
+        # We hold the lock, so a run of ours still marked running died without finishing.
         await conn.execute(
             update(crawl_runs)
-            .where(crawl_runs.c.status == "running")
+            .where(stale)
             .values(status="interrupted", finished_at=crawl_runs.c.started_at)
         )
         run_id: int = (
@@ -157,17 +172,22 @@ async def _start_run(
                 .values(
                     started_at=_now(),
                     status="running",
-                    scopes_total=len(accounts) * len(regions) * len(settings.resources),
+                    scopes_total=pairs * len(settings.resources),
                     parameters=parameters,
                     tool_version=__version__,
+                    shard_index=shard.index,
+                    shard_count=shard.count,
+                    run_group=settings.run_group,
                 )
                 .returning(crawl_runs.c.id)
             )
         ).scalar_one()
     event(
         "run_started",
-        f"run {run_id} started",
+        f"run {run_id} started" + (f" (shard {shard})" if shard.sharded else ""),
         run_id=run_id,
+        shard=str(shard) if shard.sharded else None,
+        run_group=settings.run_group,
         accounts=len(accounts),
         regions=len(regions),
         resources=",".join(r.slug for r in settings.resources),
@@ -209,8 +229,7 @@ async def _run(
     aws: AwsContext,
     settings: CrawlSettings,
     run_id: int,
-    accounts: Sequence[str],
-    regions: Sequence[str],
+    pairs: Sequence[tuple[str, str]],
     on_scope: ScopeListener | None,
 ) -> CrawlReport:
     queue: asyncio.Queue[Message | None] = asyncio.Queue(maxsize=settings.queue_pages)
@@ -256,9 +275,8 @@ async def _run(
         async with asyncio.TaskGroup() as crawl_group:
             crawl_group.create_task(writer.run(queue))
             async with asyncio.TaskGroup() as extraction:
-                for account_id in accounts:
-                    for region in regions:
-                        extraction.create_task(run_pair(account_id, region))
+                for account_id, region in pairs:
+                    extraction.create_task(run_pair(account_id, region))
             await queue.put(None)
 
     status = "succeeded" if tally.failed == 0 else "partial" if tally.succeeded > 0 else "failed"

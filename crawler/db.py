@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources as importlib_resources
 from pathlib import Path
@@ -16,12 +16,14 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from crawler.errors import ConfigError, LockHeld
+from crawler.shard import Shard
 
 __all__ = [
     "CRAWL_LOCK_NAME",
     "DatabaseUrl",
     "advisory_lock",
     "connect",
+    "crawl_lock",
     "create_engine",
     "ensure_database",
     "lock_key",
@@ -136,22 +138,46 @@ def lock_key(name: str) -> int:
 
 
 @asynccontextmanager
-async def advisory_lock(url: DatabaseUrl, name: str = CRAWL_LOCK_NAME) -> AsyncIterator[None]:
-    """Hold a session-level advisory lock on its own connection for the block's duration;
-    LockHeld (exit 3) at once when another session holds it. If the process dies, Postgres
-    drops the connection and with it the lock, so a crashed crawl never blocks the next."""
+async def advisory_lock(
+    url: DatabaseUrl,
+    name: str = CRAWL_LOCK_NAME,
+    *,
+    shared: tuple[str, ...] = (),
+    holder: str = "another crawl",
+) -> AsyncIterator[None]:
+    """Hold session-level advisory locks on their own connection for the block's duration:
+    `name` exclusively and each of `shared` in shared mode. LockHeld (exit 3) at once when one
+    is not free. If the process dies, Postgres drops the connection and with it the locks, so a
+    crashed crawl never blocks the next."""
     conn = await connect(url)
     try:
-        key = lock_key(name)
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
-            raise LockHeld(f"another crawl holds the lock {name!r} on {url}; try again later")
-        try:
-            yield
-        finally:
-            if not conn.is_closed():
-                await conn.execute("SELECT pg_advisory_unlock($1)", key)
+        for key_name in shared:
+            if not await conn.fetchval(
+                "SELECT pg_try_advisory_lock_shared($1)", lock_key(key_name)
+            ):
+                raise LockHeld(f"{holder} holds the lock {key_name!r} on {url}; try again later")
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(name)):
+            raise LockHeld(f"{holder} holds the lock {name!r} on {url}; try again later")
+        yield
     finally:
+        if not conn.is_closed():
+            await conn.execute("SELECT pg_advisory_unlock_all()")
         await conn.close()
+
+
+def crawl_lock(url: DatabaseUrl, shard: Shard) -> AbstractAsyncContextManager[None]:
+    """The lock a crawl holds. Unsharded: the crawl lock, exclusively. Shard I/N: the crawl
+    lock shared (so an unsharded crawl cannot run beside it) and its shard's own lock
+    exclusively (so the same shard cannot run twice, while different shards never block each
+    other)."""
+    if not shard.sharded:
+        return advisory_lock(url, CRAWL_LOCK_NAME)
+    return advisory_lock(
+        url,
+        f"{CRAWL_LOCK_NAME}:shard:{shard}",
+        shared=(CRAWL_LOCK_NAME,),
+        holder=f"another crawl of shard {shard}",
+    )
 
 
 def migrations_dir() -> Path:

@@ -180,6 +180,26 @@ crawl_runs = Table(
     Column("retries", BigInteger, nullable=False, server_default="0", comment="Calls retried."),
     Column("parameters", JSONB, comment="Accounts, regions and resources asked for."),
     Column("tool_version", Text, comment="bedrock-inventory version that ran."),
+    Column(
+        "shard_index",
+        Integer,
+        nullable=False,
+        server_default="0",
+        comment="Which shard of the crawl this run was (0 when not sharded).",
+    ),
+    Column(
+        "shard_count",
+        Integer,
+        nullable=False,
+        server_default="1",
+        comment="How many shards the crawl was split into (1 when not sharded).",
+    ),
+    Column(
+        "run_group",
+        Text,
+        index=True,
+        comment="Shared by the shards of one crawl (e.g. the Kubernetes Job's uid).",
+    ),
     CheckConstraint(
         "status IN ({})".format(", ".join(f"'{s}'" for s in RUN_STATUSES)), name="status"
     ),
