@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -142,6 +143,16 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return values
+
+
+@pytest.fixture
+def scratch_home() -> Iterator[Path]:
+    """A home for the embedded PostgreSQL outside pytest's own temp tree: as root the server
+    runs as its own user, and pytest (any pytest run on the machine) may tighten the mode of
+    its temp root while the server needs to traverse it."""
+    home = Path(tempfile.mkdtemp(prefix="bedrock-inventory-test-home-"))
+    yield home / "home"
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @dataclass

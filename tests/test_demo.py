@@ -63,8 +63,8 @@ async def database_counts(url: str) -> dict[tuple[str, str, str], int]:
         await conn.close()
 
 
-async def test_demo_twice_on_a_fresh_home_matches_the_database(tmp_path: Path) -> None:
-    home = {"BEDROCK_INVENTORY_HOME": str(tmp_path / "home")}
+async def test_demo_twice_on_a_fresh_home_matches_the_database(scratch_home: Path) -> None:
+    home = {"BEDROCK_INVENTORY_HOME": str(scratch_home)}
     first = await run_cli("demo", env=home)
     assert first.code == 0, first.stderr
     assert "Traceback" not in first.stderr
@@ -138,9 +138,7 @@ async def test_demo_refuses_a_database_holding_real_crawls(
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
-async def test_simulate_serves_a_real_client_and_stops_cleanly(
-    stop_signal: signal.Signals, tmp_path: Path
-) -> None:
+async def test_simulate_serves_a_real_client_and_stops_cleanly(stop_signal: signal.Signals) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,

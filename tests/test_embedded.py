@@ -10,11 +10,13 @@ from crawler.db import DatabaseUrl
 from tests.conftest import run_cli
 
 
-async def test_commands_without_a_url_use_the_embedded_server_on_demand(tmp_path: Path) -> None:
-    home = {"BEDROCK_INVENTORY_HOME": str(tmp_path / "home")}
+async def test_commands_without_a_url_use_the_embedded_server_on_demand(
+    scratch_home: Path,
+) -> None:
+    home = {"BEDROCK_INVENTORY_HOME": str(scratch_home)}
     migrated = await run_cli("migrate", env=home)
     assert migrated.code == 0, migrated.stderr
-    assert (tmp_path / "home" / "postgres" / "PG_VERSION").is_file()
+    assert (scratch_home / "postgres" / "PG_VERSION").is_file()
 
     # Started for that command only: down again now.
     down = await run_cli("db", "url", env=home)
