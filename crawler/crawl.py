@@ -10,6 +10,7 @@ slow database slows the crawl down instead of filling memory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,8 +98,12 @@ async def crawl(settings: CrawlSettings, *, on_scope: ScopeListener | None = Non
             run_id = await _start_run(engine, settings, accounts, regions, len(pairs))
             try:
                 outcome = await _run(engine, aws, settings, run_id, pairs, on_scope)
-            except BaseException:
-                await asyncio.shield(_finish_run(engine, run_id, "interrupted", None))
+            except BaseException as stopped:
+                # A signal interrupts the run; anything else (the database gone, a bug) fails
+                # it. Recording that must not hide why the run stopped.
+                status = "failed" if isinstance(stopped, Exception) else "interrupted"
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(_finish_run(engine, run_id, status, None))
                 raise
             await _finish_run(engine, run_id, outcome.status, outcome)
             return outcome

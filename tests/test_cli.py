@@ -274,3 +274,25 @@ async def test_python_dash_m_and_version() -> None:
         "--no-migrate",
     ):
         assert flag in helped.stdout
+
+
+async def test_database_error_mid_crawl_fails_the_run_in_one_line(
+    endpoint: Endpoint, db: DatabaseUrl, pg: asyncpg.Connection
+) -> None:
+    # A real database refusal while the writer works (a trigger, as a full disk or a revoked
+    # grant would): the crawl stops, says why in one line, and records the run as failed.
+    await pg.execute(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$"
+    )
+    await pg.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON imported_models "
+        "FOR EACH ROW EXECUTE FUNCTION refuse()"
+    )
+    result = await run_cli(*crawl_args(db), env=endpoint.env)
+    assert result.code == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "bedrock-inventory: error: unexpected RaiseError: disk on fire"
+    assert "Traceback" not in result.stderr
+    assert await pg.fetchval("SELECT status FROM crawl_runs") == "failed"
+    assert await pg.fetchval("SELECT count(*) FROM imported_models") == 0
