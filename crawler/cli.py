@@ -380,8 +380,10 @@ def _schema_docs(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from crawler.demo import run_demo
 
-    # The progress line and the summary tell the story; per-scope lines would drown them.
-    setup_logging(args.log_format, level=logging.WARNING)
+    # The progress line and the summary tell the story (the summary names every failed scope),
+    # so per-scope lines would only drown them; on a terminal even the warnings would tear the
+    # progress line.
+    setup_logging(args.log_format, level=logging.ERROR if sys.stderr.isatty() else logging.WARNING)
     given = database_url(args.database_url) is not None
     with _database(args, DEMO_DATABASE) as url:
         psql = None if given else EmbeddedPostgres().psql_command(url)
