@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from .errors import AwsError, validation
-from .protocol import Handler, RequestContext, Resolved
+from .protocol import Handler, RequestContext, Resolved, resolve_query_action
 
 __all__ = ["Ec2Service", "opt_in_status"]
 
@@ -128,18 +128,11 @@ class Ec2Service:
     regional = True
 
     async def resolve(self, request: web.BaseRequest) -> Resolved:
-        form = await request.post()
-        args = dict(request.query)
-        args.update((name, value) for name, value in form.items() if isinstance(value, str))
-        action = args.get("Action", "")
-        handler = OPERATIONS.get(action)
-        if handler is None:
-            raise AwsError(
-                400,
-                "UnknownOperationException",
-                f"The action {action} is not valid for this web service.",
-            )
-        return Resolved(action, handler, args)
+        return await resolve_query_action(
+            request,
+            OPERATIONS,
+            lambda action: f"The action {action} is not valid for this web service.",
+        )
 
     def render_error(self, error: AwsError, request_id: str) -> web.Response:
         code, status = _EC2_ERRORS.get(error.code, (error.code, error.status))

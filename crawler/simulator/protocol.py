@@ -14,7 +14,7 @@ from .errors import AwsError
 from .faults import Faults
 from .world import Account, World
 
-__all__ = ["Handler", "RequestContext", "Resolved", "Service"]
+__all__ = ["Handler", "RequestContext", "Resolved", "Service", "resolve_query_action"]
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,19 @@ class Service(Protocol):
         ...
 
     def render_error(self, error: AwsError, request_id: str) -> web.Response: ...
+
+
+async def resolve_query_action(
+    request: web.BaseRequest, operations: Mapping[str, Handler], unknown: Callable[[str], str]
+) -> Resolved:
+    """The AWS query protocol (STS, EC2): the operation is the `Action` member, and the input
+    members come from the form body botocore POSTs (or the query string, which AWS accepts
+    too). `unknown(action)` words the error for an action the service does not have."""
+    form = await request.post()
+    args = dict(request.query)
+    args.update((name, value) for name, value in form.items() if isinstance(value, str))
+    action = args.get("Action", "")
+    handler = operations.get(action)
+    if handler is None:
+        raise AwsError(400, "UnknownOperationException", unknown(action))
+    return Resolved(action, handler, args)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from .errors import AwsError, access_denied, validation
-from .protocol import Handler, RequestContext, Resolved
+from .protocol import Handler, RequestContext, Resolved, resolve_query_action
 
 __all__ = ["StsService"]
 
@@ -153,15 +153,9 @@ class StsService:
     regional = True
 
     async def resolve(self, request: web.BaseRequest) -> Resolved:
-        # botocore POSTs a form body; the query string is accepted too, as STS does.
-        form = await request.post()
-        args = dict(request.query)
-        args.update((name, value) for name, value in form.items() if isinstance(value, str))
-        action = args.get("Action", "")
-        handler = OPERATIONS.get(action)
-        if handler is None:
-            raise AwsError(400, "UnknownOperationException", f"Could not find operation {action}")
-        return Resolved(action, handler, args)
+        return await resolve_query_action(
+            request, OPERATIONS, lambda action: f"Could not find operation {action}"
+        )
 
     def render_error(self, error: AwsError, request_id: str) -> web.Response:
         code, status = _STS_ERRORS.get(error.code, (error.code, error.status))
