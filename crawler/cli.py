@@ -32,7 +32,7 @@ from crawler.config import (
     parse_role_name,
 )
 from crawler.crawl import CrawlSettings, crawl
-from crawler.db import DatabaseUrl, create_engine, ensure_database, migrate
+from crawler.db import DatabaseUrl, ensure_database, migrate, open_engine
 from crawler.embedded import DEFAULT_DATABASE, DEMO_DATABASE, EmbeddedPostgres
 from crawler.errors import (
     EXIT_BAD_CONFIG,
@@ -307,11 +307,8 @@ def _migrate(args: argparse.Namespace) -> int:
     with _database(args) as url:
 
         async def run() -> None:
-            engine = create_engine(url)
-            try:
+            async with open_engine(url) as engine:
                 await migrate(engine)
-            finally:
-                await engine.dispose()
 
         _run(run)
     event("migrated", "database schema is up to date")
@@ -323,11 +320,8 @@ def _runs(args: argparse.Namespace) -> int:
     with _database(args) as url:
 
         async def run() -> list[dict[str, Any]]:
-            engine = create_engine(url)
-            try:
+            async with open_engine(url) as engine:
                 return await recent_runs(engine, limit)
-            finally:
-                await engine.dispose()
 
         print(format_runs(_run(run)))
     return EXIT_OK

@@ -22,7 +22,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crawler import __version__
-from crawler.db import DatabaseUrl, crawl_lock, create_engine, current_revision, migrate
+from crawler.db import DatabaseUrl, crawl_lock, current_revision, migrate, open_engine
 from crawler.errors import EXIT_OK, EXIT_PARTIAL, ConfigError, ScopeFailed, classify
 from crawler.extract.aws import AwsContext, ClientSettings
 from crawler.extract.pages import RetryPolicy, ScopeCounters, list_items
@@ -83,32 +83,31 @@ async def crawl(settings: CrawlSettings, *, on_scope: ScopeListener | None = Non
     """Run one crawl. Raises ConfigError (exit 2) and LockHeld (exit 3); a cancelled crawl
     records its run as interrupted and re-raises CancelledError. `on_scope` hears of every
     finished scope (a progress display, say)."""
-    engine = create_engine(settings.database_url)
-    try:
-        async with crawl_lock(settings.database_url, settings.shard):
-            await _ensure_schema(engine, settings.migrate)
-            aws = AwsContext(
-                role_name=settings.role_name,
-                external_id=settings.external_id,
-                client_settings=settings.client,
-                default_region=settings.regions[0] if settings.regions else None,
-            )
-            accounts, regions = await _plan(aws, settings)
-            pairs = [(a, r) for a in accounts for r in regions if settings.shard.owns(a, r)]
-            run_id = await _start_run(engine, settings, accounts, regions, len(pairs))
-            try:
-                outcome = await _run(engine, aws, settings, run_id, pairs, on_scope)
-            except BaseException as stopped:
-                # A signal interrupts the run; anything else (the database gone, a bug) fails
-                # it. Recording that must not hide why the run stopped.
-                status = "failed" if isinstance(stopped, Exception) else "interrupted"
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(_finish_run(engine, run_id, status, None))
-                raise
-            await _finish_run(engine, run_id, outcome.status, outcome)
-            return outcome
-    finally:
-        await engine.dispose()
+    async with (
+        open_engine(settings.database_url) as engine,
+        crawl_lock(settings.database_url, settings.shard),
+    ):
+        await _ensure_schema(engine, settings.migrate)
+        aws = AwsContext(
+            role_name=settings.role_name,
+            external_id=settings.external_id,
+            client_settings=settings.client,
+            default_region=settings.regions[0] if settings.regions else None,
+        )
+        accounts, regions = await _plan(aws, settings)
+        pairs = [(a, r) for a in accounts for r in regions if settings.shard.owns(a, r)]
+        run_id = await _start_run(engine, settings, accounts, regions, len(pairs))
+        try:
+            outcome = await _run(engine, aws, settings, run_id, pairs, on_scope)
+        except BaseException as stopped:
+            # A signal interrupts the run; anything else (the database gone, a bug) fails
+            # it. Recording that must not hide why the run stopped.
+            status = "failed" if isinstance(stopped, Exception) else "interrupted"
+            with contextlib.suppress(Exception):
+                await asyncio.shield(_finish_run(engine, run_id, status, None))
+            raise
+        await _finish_run(engine, run_id, outcome.status, outcome)
+        return outcome
 
 
 async def _ensure_schema(engine: AsyncEngine, apply_migrations: bool) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "lock_key",
     "migrate",
     "migrations_dir",
+    "open_engine",
 ]
 
 CRAWL_LOCK_NAME = "bedrock-inventory:crawl"
@@ -130,6 +131,16 @@ def create_engine(url: DatabaseUrl, *, pool_size: int = 4) -> AsyncEngine:
         max_overflow=0,
         pool_pre_ping=False,
     )
+
+
+@asynccontextmanager
+async def open_engine(url: DatabaseUrl) -> AsyncIterator[AsyncEngine]:
+    """An engine for the block, its pooled connections closed at the end, whatever happens."""
+    engine = create_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 def lock_key(name: str) -> int:

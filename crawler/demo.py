@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import asyncpg
 
 from crawler.crawl import CrawlReport, CrawlSettings, crawl
-from crawler.db import DatabaseUrl, connect, create_engine, migrate
+from crawler.db import DatabaseUrl, connect, migrate, open_engine
 from crawler.errors import ConfigError
 from crawler.load.writer import ScopeOutcome
 from crawler.resources import RESOURCES
@@ -151,11 +151,8 @@ async def run_demo(
 ) -> DemoSummary:
     """Crawl the simulated `demo` scenario into `url` and print a summary to `out`."""
     scenario = scenario or load_scenario("demo")
-    engine = create_engine(url)
-    try:
+    async with open_engine(url) as engine:
         await migrate(engine)
-    finally:
-        await engine.dispose()
     step = await _previous_runs(url)
     world = build_world(scenario, step)
     accounts = sorted(world.accounts)

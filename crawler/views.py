@@ -17,7 +17,7 @@ from sqlalchemy import Table
 from crawler.resources import RESOURCES, Resource
 from crawler.schema import asset_tables, crawl_runs, crawl_scopes, history_tables
 
-__all__ = ["FUNCTIONS", "VIEWS", "FunctionDef", "ViewDef", "render", "render_drop"]
+__all__ = ["FUNCTIONS", "TABLES", "VIEWS", "FunctionDef", "ViewDef", "render", "render_drop"]
 
 
 @dataclass(frozen=True)
@@ -319,7 +319,7 @@ def render_drop() -> list[str]:
     return drops
 
 
-# Tables analysts read, for grant-reader and schema docs.
+# Every table of the schema (analysts read them all), in reading order.
 TABLES: tuple[Table, ...] = (
     *asset_tables.values(),
     *history_tables.values(),
